@@ -1,0 +1,752 @@
+//! The simulated network: nodes, servers, client ends, links and faults.
+//!
+//! A call crosses the network in three steps, each taken under the network's lock and each
+//! checking liveness and links afresh, because any of them may have changed while the message
+//! was in flight:
+//!
+//! 1. **send** — count it, check its size, find its route and draw its fate (delay, loss);
+//! 2. **deliver** — after the delay: the same server incarnation must still be alive and
+//!    reachable; its handler then runs as a task of the server's node;
+//! 3. **reply** — when the handler returns: the incarnation must still be alive and the way
+//!    back open; the reply may be lost or, with long reordering, held back.
+//!
+//! Every step appends to the trace. All randomness comes from the network's [`SharedRng`].
+
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
+use parking_lot::Mutex;
+use rand::Rng;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+use tarpc::server::Serve;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinSet;
+
+use crate::fault::{Faults, Probability};
+use crate::trace::{Event, EventKind, Record, Trace};
+use crate::{ClientEnd, Error, SharedRng, wire};
+
+/// Index of a node in the network's table.
+type NodeId = usize;
+/// Index of a client end in the network's table.
+pub(crate) type EndId = usize;
+
+/// A server's request handler with its types erased: request bytes in, reply bytes out.
+type Handler = Arc<dyn Fn(Vec<u8>) -> LocalBoxFuture<'static, Result<Vec<u8>, Error>> + Send + Sync>;
+
+/// A simulated network of named nodes. Cheap to clone: clones share one network.
+///
+/// A *node* is a name: it may run a server, own client ends and run tasks. Nodes come into
+/// being when first named. See the [crate docs](crate) for a tour.
+#[derive(Clone)]
+pub struct Network {
+    inner: Arc<Mutex<Inner>>,
+    rng: SharedRng,
+    panicked: Arc<Notify>,
+}
+
+/// Counters of what the network carried. Like Go's labrpc, `rpcs` and `bytes` count every
+/// request sent (and `bytes` every reply delivered), whatever became of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests sent.
+    pub rpcs: u64,
+    /// Bytes of requests sent and of replies delivered.
+    pub bytes: u64,
+    /// Requests lost: dropped at random, or their target died or became unreachable in flight.
+    pub requests_lost: u64,
+    /// Replies lost: dropped at random, or their server died or was cut off meanwhile.
+    pub replies_lost: u64,
+    /// Calls whose target could not be reached when sent.
+    pub unreachable: u64,
+    /// Messages refused: malformed, for an unknown method, or too large.
+    pub rejected: u64,
+    /// Requests sent, per method (`Service.method`).
+    pub by_method: BTreeMap<String, u64>,
+}
+
+struct Inner {
+    seed: u64,
+    faults: Faults,
+    nodes: Vec<Node>,
+    by_name: BTreeMap<String, NodeId>,
+    /// One-way cuts: no request or reply goes from the first node to the second.
+    cuts: BTreeSet<(NodeId, NodeId)>,
+    /// While partitioned, only nodes in the same group talk.
+    partitioned: bool,
+    ends: Vec<EndState>,
+    stats: Stats,
+    trace: Trace,
+    epoch: tokio::time::Instant,
+    next_call: u64,
+    next_incarnation: u64,
+    panic: Option<String>,
+}
+
+struct Node {
+    name: String,
+    alive: bool,
+    deaf: bool,
+    group: Option<u32>,
+    server: Option<Server>,
+    /// Background tasks; killing the node aborts them.
+    tasks: JoinSet<()>,
+}
+
+struct Server {
+    handler: Handler,
+    incarnation: u64,
+    rpcs: u64,
+    /// Running handlers; they die with the incarnation (deleted, replaced or killed).
+    handlers: JoinSet<()>,
+}
+
+#[derive(Clone, Copy)]
+struct EndState {
+    owner: NodeId,
+    target: Option<NodeId>,
+    enabled: bool,
+}
+
+/// What the send step decided for a call.
+enum Route {
+    /// Deliver after `delay` to this incarnation of the server on `to`, unless `lose`.
+    Deliver {
+        to: NodeId,
+        incarnation: u64,
+        delay: Duration,
+        lose: bool,
+    },
+    /// The target cannot be reached: fail after `delay`.
+    Unreachable { delay: Duration },
+}
+
+impl Network {
+    /// A reliable network whose every random choice comes from `seed`.
+    ///
+    /// Make it inside the simulation's runtime (as [`crate::sim::run`] does), so that its
+    /// clock is the runtime's virtual clock.
+    pub fn new(seed: u64) -> Network {
+        Network {
+            inner: Arc::new(Mutex::new(Inner {
+                seed,
+                faults: Faults::default(),
+                nodes: Vec::new(),
+                by_name: BTreeMap::new(),
+                cuts: BTreeSet::new(),
+                partitioned: false,
+                ends: Vec::new(),
+                stats: Stats::default(),
+                trace: Trace::new(),
+                epoch: tokio::time::Instant::now(),
+                next_call: 1,
+                next_incarnation: 1,
+                panic: None,
+            })),
+            rng: SharedRng::seeded(seed),
+            panicked: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The seed this network was made with.
+    pub fn seed(&self) -> u64 {
+        self.inner.lock().seed
+    }
+
+    /// The simulation's random number generator, for the labs' own random choices.
+    pub fn rng(&self) -> SharedRng {
+        self.rng.clone()
+    }
+
+    /// Virtual time since the network was made.
+    pub fn now(&self) -> Duration {
+        self.inner.lock().epoch.elapsed()
+    }
+
+    // ----- servers and nodes -------------------------------------------------------------
+
+    /// Starts `server` (a tarpc `Serve`, such as `MyService.serve()`) on node `name`.
+    ///
+    /// This is a new *incarnation*: it replaces any server the node had, brings a killed node
+    /// back to life and resets the node's RPC count. Replies of an older incarnation's
+    /// handlers are discarded, so a restarted server never answers a request sent to the old.
+    pub fn add_server<S>(&self, name: &str, server: S)
+    where
+        S: Serve + Clone + Send + Sync + 'static,
+        S::Req: DeserializeOwned,
+        S::Resp: Serialize,
+    {
+        let methods = wire::variant_names::<S::Req>().len();
+        let handler: Handler = Arc::new(move |bytes: Vec<u8>| {
+            let server = server.clone();
+            async move {
+                let request: S::Req = wire::decode_request(&bytes, methods)?;
+                let reply = server
+                    .serve(crate::context(), request)
+                    .await
+                    .map_err(|e| Error::Server(e.detail))?;
+                wire::encode(&reply, usize::MAX)
+            }
+            .boxed_local()
+        });
+        let mut inner = self.inner.lock();
+        let id = inner.node(name);
+        let incarnation = inner.next_incarnation;
+        inner.next_incarnation += 1;
+        let node = &mut inner.nodes[id];
+        node.alive = true;
+        let old = node.server.replace(Server {
+            handler,
+            incarnation,
+            rpcs: 0,
+            handlers: JoinSet::new(),
+        });
+        inner.event(EventKind::ServerStarted, 0, id, None, "", 0, Duration::ZERO);
+        drop(inner);
+        drop(old); // aborts the old incarnation's handlers, outside the lock
+    }
+
+    /// Removes the server of node `name` (Go's `DeleteServer`): calls to it become
+    /// unreachable, and calls it is handling fail at once with [`Error::NoReply`] (their
+    /// handlers are stopped). The node's background tasks keep running.
+    pub fn delete_server(&self, name: &str) {
+        let mut inner = self.inner.lock();
+        let id = inner.node(name);
+        let old = inner.nodes[id].server.take();
+        inner.event(EventKind::ServerDeleted, 0, id, None, "", 0, Duration::ZERO);
+        drop(inner);
+        drop(old);
+    }
+
+    /// Kills node `name`, as a crash would: its handlers and background tasks stop at once,
+    /// its server stops answering (replies in flight are discarded) and its client ends stop
+    /// sending. [`Network::add_server`] starts a new incarnation.
+    pub fn kill(&self, name: &str) {
+        let tasks = {
+            let mut inner = self.inner.lock();
+            let id = inner.node(name);
+            let node = &mut inner.nodes[id];
+            node.alive = false;
+            let handlers = node.server.as_mut().map(|s| std::mem::take(&mut s.handlers));
+            let tasks = std::mem::take(&mut node.tasks);
+            inner.event(EventKind::Killed, 0, id, None, "", 0, Duration::ZERO);
+            (handlers, tasks)
+        };
+        // Dropping the set aborts its tasks; done outside the lock, since their futures are
+        // dropped right away when the tasks are idle.
+        drop(tasks);
+    }
+
+    /// Whether node `name` is alive (not killed since its last [`Network::add_server`]).
+    pub fn is_alive(&self, name: &str) -> bool {
+        let mut inner = self.inner.lock();
+        let id = inner.node(name);
+        inner.nodes[id].alive
+    }
+
+    /// Runs `task` on node `name`, so that killing the node stops it. A panic in the task
+    /// fails the simulation (see [`crate::sim`]).
+    pub fn spawn<F>(&self, name: &str, task: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        let mut inner = self.inner.lock();
+        let id = inner.node(name);
+        if !inner.nodes[id].alive {
+            return; // a dead node runs nothing
+        }
+        let task = self.catching_panics(id, task);
+        spawn_into(&mut inner.nodes[id].tasks, task);
+    }
+
+    /// `task`, reporting a panic to the simulation instead of losing it in the runtime.
+    fn catching_panics<F>(&self, id: NodeId, task: F) -> impl Future<Output = ()> + 'static
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        let net = self.clone();
+        async move {
+            if let Err(panic) = AssertUnwindSafe(task).catch_unwind().await {
+                net.report_panic(id, panic_message(&*panic));
+            }
+        }
+    }
+
+    fn report_panic(&self, id: NodeId, message: String) {
+        let mut inner = self.inner.lock();
+        let text = format!("a task on node {:?} panicked: {message}", inner.nodes[id].name);
+        inner.event(EventKind::Panicked, 0, id, None, &text, 0, Duration::ZERO);
+        inner.panic.get_or_insert(text);
+        self.panicked.notify_one();
+    }
+
+    /// Waits until a task spawned on a node panics, and returns its message.
+    pub(crate) async fn panicked(&self) -> String {
+        loop {
+            if let Some(message) = self.inner.lock().panic.clone() {
+                return message;
+            }
+            self.panicked.notified().await;
+        }
+    }
+
+    /// The first panic of a node's task, if any.
+    pub(crate) fn panic(&self) -> Option<String> {
+        self.inner.lock().panic.clone()
+    }
+
+    // ----- client ends ------------------------------------------------------------------
+
+    /// A new client end owned by node `owner`, connected to the server on node `server`.
+    ///
+    /// `Req` and `Resp` are the service's tarpc request and response types; usually they are
+    /// inferred: `MyServiceClient::from(net.client("clerk", "server1"))`.
+    pub fn client<Req, Resp>(&self, owner: &str, server: &str) -> ClientEnd<Req, Resp> {
+        let mut inner = self.inner.lock();
+        let owner = inner.node(owner);
+        let target = inner.node(server);
+        inner.ends.push(EndState {
+            owner,
+            target: Some(target),
+            enabled: true,
+        });
+        ClientEnd::simulated(self.clone(), inner.ends.len() - 1)
+    }
+
+    pub(crate) fn set_end_enabled(&self, end: EndId, enabled: bool) {
+        let mut inner = self.inner.lock();
+        inner.ends[end].enabled = enabled;
+        let EndState { owner, target, .. } = inner.ends[end];
+        let what = if enabled { "end enabled" } else { "end disabled" };
+        inner.event(EventKind::Links, 0, owner, target, what, 0, Duration::ZERO);
+    }
+
+    pub(crate) fn connect_end(&self, end: EndId, server: &str) {
+        let mut inner = self.inner.lock();
+        let target = inner.node(server);
+        inner.ends[end].target = Some(target);
+        let owner = inner.ends[end].owner;
+        inner.event(EventKind::Links, 0, owner, Some(target), "end connected", 0, Duration::ZERO);
+    }
+
+    // ----- faults -----------------------------------------------------------------------
+
+    /// The fault settings in force.
+    pub fn faults(&self) -> Faults {
+        self.inner.lock().faults.clone()
+    }
+
+    /// Replaces the fault settings.
+    pub fn set_faults(&self, faults: Faults) {
+        let mut inner = self.inner.lock();
+        let what = format!("{faults:?}");
+        inner.faults = faults;
+        inner.event(EventKind::Faults, 0, 0, None, &what, 0, Duration::ZERO);
+    }
+
+    fn update_faults(&self, change: impl FnOnce(&mut Faults)) {
+        let mut faults = self.faults();
+        change(&mut faults);
+        self.set_faults(faults);
+    }
+
+    /// Go's `Reliable`: when false, requests and replies are lost and delayed at random.
+    pub fn set_reliable(&self, reliable: bool) {
+        self.update_faults(|f| f.reliable = reliable);
+    }
+
+    /// Go's `LongDelays`: unreachable calls fail after up to 7 s instead of 100 ms.
+    pub fn set_long_delays(&self, on: bool) {
+        self.update_faults(|f| f.long_delays = on);
+    }
+
+    /// Go's `LongReordering`: most replies are held back 200-2200 ms.
+    pub fn set_long_reordering(&self, on: bool) {
+        self.update_faults(|f| f.long_reordering = on);
+    }
+
+    // ----- links ------------------------------------------------------------------------
+
+    /// Splits the nodes into groups that only talk within themselves. A node named in no
+    /// group talks to nobody but itself until [`Network::heal`].
+    pub fn partition(&self, groups: &[&[&str]]) {
+        let mut inner = self.inner.lock();
+        for node in &mut inner.nodes {
+            node.group = None;
+        }
+        for (group, names) in groups.iter().enumerate() {
+            for name in *names {
+                let id = inner.node(name);
+                inner.nodes[id].group = Some(group as u32);
+            }
+        }
+        inner.partitioned = true;
+        let what = format!("partition {groups:?}");
+        inner.event(EventKind::Links, 0, 0, None, &what, 0, Duration::ZERO);
+    }
+
+    /// Ends a partition, restores every cut and makes every deaf node hear again.
+    pub fn heal(&self) {
+        let mut inner = self.inner.lock();
+        inner.partitioned = false;
+        inner.cuts.clear();
+        for node in &mut inner.nodes {
+            node.deaf = false;
+        }
+        inner.event(EventKind::Links, 0, 0, None, "heal", 0, Duration::ZERO);
+    }
+
+    /// Cuts the link from `from` to `to` one way: requests and replies from `from` no longer
+    /// reach `to`; the other direction is untouched.
+    pub fn cut(&self, from: &str, to: &str) {
+        self.set_cut(from, to, true);
+    }
+
+    /// Restores a link cut with [`Network::cut`].
+    pub fn restore(&self, from: &str, to: &str) {
+        self.set_cut(from, to, false);
+    }
+
+    fn set_cut(&self, from: &str, to: &str, cut: bool) {
+        let mut inner = self.inner.lock();
+        let (from, to) = (inner.node(from), inner.node(to));
+        let what = if cut {
+            inner.cuts.insert((from, to));
+            "cut"
+        } else {
+            inner.cuts.remove(&(from, to));
+            "restore"
+        };
+        inner.event(EventKind::Links, 0, from, Some(to), what, 0, Duration::ZERO);
+    }
+
+    /// Makes node `name` deaf (no request reaches it; as in Go's Paxos tests, replies to its
+    /// own calls still do) or lets it hear again.
+    pub fn set_deaf(&self, name: &str, deaf: bool) {
+        let mut inner = self.inner.lock();
+        let id = inner.node(name);
+        inner.nodes[id].deaf = deaf;
+        let what = if deaf { "deaf" } else { "hears" };
+        inner.event(EventKind::Links, 0, id, None, what, 0, Duration::ZERO);
+    }
+
+    // ----- counters and trace -----------------------------------------------------------
+
+    /// Requests delivered to the current incarnation of the server on node `name`
+    /// (Go's `GetCount`).
+    pub fn rpc_count(&self, name: &str) -> u64 {
+        let mut inner = self.inner.lock();
+        let id = inner.node(name);
+        inner.nodes[id].server.as_ref().map_or(0, |s| s.rpcs)
+    }
+
+    /// A snapshot of the network's counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.lock().stats.clone()
+    }
+
+    /// A hash of every event so far: equal for two runs exactly when (but for a hash collision)
+    /// their traces are equal.
+    pub fn trace_hash(&self) -> u64 {
+        self.inner.lock().trace.hash()
+    }
+
+    /// How many events happened so far.
+    pub fn trace_len(&self) -> u64 {
+        self.inner.lock().trace.count()
+    }
+
+    /// Keeps every event from now on, for [`Network::trace_events`].
+    pub fn record_trace(&self) {
+        self.inner.lock().trace.start_recording();
+    }
+
+    /// The events kept since [`Network::record_trace`] (empty if it was not called).
+    pub fn trace_events(&self) -> Vec<Event> {
+        self.inner.lock().trace.events().map(<[Event]>::to_vec).unwrap_or_default()
+    }
+
+    // ----- the three steps of a call ----------------------------------------------------
+
+    /// Carries one call from client end `end`: request bytes in, reply bytes out.
+    pub(crate) async fn call(&self, end: EndId, method: &str, request: Vec<u8>) -> Result<Vec<u8>, Error> {
+        let (call, route) = self.send(end, method, request.len())?;
+        let (to, incarnation) = match route {
+            Route::Unreachable { delay } => {
+                tokio::time::sleep(delay).await;
+                return Err(Error::NoReply);
+            }
+            Route::Deliver { to, incarnation, delay, lose } => {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                if lose {
+                    self.inner.lock().lose_request(call, end, to);
+                    return Err(Error::NoReply);
+                }
+                (to, incarnation)
+            }
+        };
+        let reply = self.deliver(call, end, to, incarnation, request)?;
+        // A handler aborted by a kill drops its sender: no reply.
+        let result = reply.await.map_err(|_| Error::NoReply)?;
+        let delay = self.reply(call, end, to, incarnation, &result)?;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        result
+    }
+
+    fn send(&self, end: EndId, method: &str, bytes: usize) -> Result<(u64, Route), Error> {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        let call = inner.next_call;
+        inner.next_call += 1;
+        let EndState { owner, target, enabled } = inner.ends[end];
+        inner.stats.rpcs += 1;
+        match inner.stats.by_method.get_mut(method) {
+            Some(count) => *count += 1,
+            None => {
+                inner.stats.by_method.insert(method.to_owned(), 1);
+            }
+        }
+        if let Err(e) = wire::check_size(bytes, inner.faults.max_message_bytes) {
+            inner.stats.rejected += 1;
+            inner.event(EventKind::Rejected, call, owner, target, method, bytes, Duration::ZERO);
+            return Err(e);
+        }
+        inner.stats.bytes += bytes as u64;
+        let faults = &inner.faults;
+        let server = target
+            .filter(|&to| enabled && inner.request_link(owner, to))
+            .and_then(|to| Some((to, inner.nodes[to].server.as_ref()?.incarnation)));
+        let route = self.rng.with(|rng| match server {
+            Some((to, incarnation)) if faults.reliable => Route::Deliver {
+                to,
+                incarnation,
+                delay: Duration::ZERO,
+                lose: false,
+            },
+            Some((to, incarnation)) => Route::Deliver {
+                to,
+                incarnation,
+                delay: uniform_below(rng, faults.max_delay),
+                lose: chance(rng, faults.request_loss),
+            },
+            None => Route::Unreachable {
+                delay: uniform_below(
+                    rng,
+                    if faults.long_delays {
+                        faults.long_unreachable_max_delay
+                    } else {
+                        faults.unreachable_max_delay
+                    },
+                ),
+            },
+        });
+        match route {
+            Route::Deliver { delay, .. } => {
+                inner.event(EventKind::Send, call, owner, target, method, bytes, delay)
+            }
+            Route::Unreachable { delay } => {
+                inner.stats.unreachable += 1;
+                inner.event(EventKind::Unreachable, call, owner, target, method, bytes, delay)
+            }
+        }
+        Ok((call, route))
+    }
+
+    fn deliver(
+        &self,
+        call: u64,
+        end: EndId,
+        to: NodeId,
+        incarnation: u64,
+        request: Vec<u8>,
+    ) -> Result<oneshot::Receiver<Result<Vec<u8>, Error>>, Error> {
+        let mut inner = self.inner.lock();
+        let owner = inner.ends[end].owner;
+        let linked = inner.request_link(owner, to);
+        let server = match &mut inner.nodes[to].server {
+            Some(server) if linked && server.incarnation == incarnation => server,
+            _ => {
+                inner.lose_request(call, end, to);
+                return Err(Error::NoReply);
+            }
+        };
+        server.rpcs += 1;
+        let handler = server.handler.clone();
+        inner.event(EventKind::Deliver, call, owner, Some(to), "", request.len(), Duration::ZERO);
+        let (tx, rx) = oneshot::channel();
+        let task = self.catching_panics(to, async move {
+            let _ = tx.send(handler(request).await);
+        });
+        if let Some(server) = &mut inner.nodes[to].server {
+            spawn_into(&mut server.handlers, task);
+        }
+        Ok(rx)
+    }
+
+    fn reply(
+        &self,
+        call: u64,
+        end: EndId,
+        from: NodeId,
+        incarnation: u64,
+        result: &Result<Vec<u8>, Error>,
+    ) -> Result<Duration, Error> {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        let owner = inner.ends[end].owner;
+        let same_server = inner.nodes[from]
+            .server
+            .as_ref()
+            .is_some_and(|s| s.incarnation == incarnation);
+        let faults = &inner.faults;
+        let (lost, delay) = self.rng.with(|rng| {
+            let lost = !faults.reliable && chance(rng, faults.reply_loss);
+            let delay = if faults.long_reordering && chance(rng, faults.reorder_chance) {
+                faults.reorder_min_delay + skewed_below(rng, faults.reorder_max_extra)
+            } else {
+                Duration::ZERO
+            };
+            (lost, delay)
+        });
+        if !same_server || !inner.reply_link(from, owner) || lost {
+            inner.stats.replies_lost += 1;
+            inner.event(EventKind::ReplyLost, call, from, Some(owner), "", 0, Duration::ZERO);
+            return Err(Error::NoReply);
+        }
+        let bytes = match result {
+            Ok(reply) => reply.len(),
+            Err(_) => 0,
+        };
+        let limit = inner.faults.max_message_bytes;
+        let refused = matches!(
+            result,
+            Err(Error::Decode(_) | Error::UnknownMethod { .. })
+        );
+        if refused || bytes > limit {
+            inner.stats.rejected += 1;
+            inner.event(EventKind::Rejected, call, from, Some(owner), "", bytes, Duration::ZERO);
+            wire::check_size(bytes, limit)?;
+        } else {
+            inner.stats.bytes += bytes as u64;
+            inner.event(EventKind::Reply, call, from, Some(owner), "", bytes, delay);
+        }
+        Ok(delay)
+    }
+}
+
+impl Inner {
+    /// The id of the node called `name`, made on first use.
+    fn node(&mut self, name: &str) -> NodeId {
+        if let Some(&id) = self.by_name.get(name) {
+            return id;
+        }
+        self.nodes.push(Node {
+            name: name.to_owned(),
+            alive: true,
+            deaf: false,
+            group: None,
+            server: None,
+            tasks: JoinSet::new(),
+        });
+        let id = self.nodes.len() - 1;
+        self.by_name.insert(name.to_owned(), id);
+        id
+    }
+
+    /// Can a request go from `from` to `to` now? Both alive, `to` not deaf, same partition
+    /// group and no cut.
+    fn request_link(&self, from: NodeId, to: NodeId) -> bool {
+        !self.nodes[to].deaf && self.reply_link(to, from)
+    }
+
+    /// Can a reply go from server `from` back to `to` now? A deaf node still hears replies.
+    fn reply_link(&self, from: NodeId, to: NodeId) -> bool {
+        let (a, b) = (&self.nodes[from], &self.nodes[to]);
+        if !a.alive || !b.alive {
+            return false;
+        }
+        from == to
+            || ((!self.partitioned || (a.group.is_some() && a.group == b.group))
+                && !self.cuts.contains(&(from, to)))
+    }
+
+    fn lose_request(&mut self, call: u64, end: EndId, to: NodeId) {
+        self.stats.requests_lost += 1;
+        let owner = self.ends[end].owner;
+        self.event(EventKind::RequestLost, call, owner, Some(to), "", 0, Duration::ZERO);
+    }
+
+    #[allow(clippy::too_many_arguments)] // one field each of the event
+    fn event(
+        &mut self,
+        kind: EventKind,
+        call: u64,
+        from: NodeId,
+        to: Option<NodeId>,
+        what: &str,
+        bytes: usize,
+        delay: Duration,
+    ) {
+        let at = self.epoch.elapsed();
+        let name = |id: NodeId| self.nodes.get(id).map_or("", |n| n.name.as_str());
+        self.trace.push(
+            at,
+            Record {
+                kind,
+                call,
+                from: name(from),
+                to: to.map_or("", name),
+                what,
+                bytes,
+                delay,
+            },
+        );
+    }
+}
+
+/// Spawns `task` into `set`, first reaping finished tasks so the set stays as small as the
+/// work in progress.
+fn spawn_into(set: &mut JoinSet<()>, task: impl Future<Output = ()> + 'static) {
+    while set.try_join_next().is_some() {}
+    set.spawn_local(task);
+}
+
+/// The message of a panic payload.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic without a message)".to_owned()
+    }
+}
+
+/// True with probability `p`.
+fn chance(rng: &mut impl Rng, p: Probability) -> bool {
+    rng.random_range(0..1_000_000) < p.per_million()
+}
+
+/// A uniform duration in `[0, bound)`, in whole microseconds.
+fn uniform_below(rng: &mut impl Rng, bound: Duration) -> Duration {
+    let bound = bound.as_micros() as u64;
+    if bound == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_micros(rng.random_range(0..bound))
+}
+
+/// Go's `rand(1 + rand(bound))`: a duration in `[0, bound)` skewed towards short ones.
+fn skewed_below(rng: &mut impl Rng, bound: Duration) -> Duration {
+    let inner = uniform_below(rng, bound);
+    uniform_below(rng, inner + Duration::from_micros(1))
+}

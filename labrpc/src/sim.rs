@@ -1,0 +1,241 @@
+//! Running a test body as a simulation: virtual time, one seed, replay on failure.
+//!
+//! [`run`] is what a test calls. It reads its settings from the environment:
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `LABRPC_SEED=N` | run seed `N` (default: a fresh seed each run) |
+//! | `LABRPC_SEEDS=K` | run `K` consecutive seeds, starting at the seed above |
+//! | `LABRPC_CHECK_DETERMINISM=1` | run each seed twice and fail if the two traces differ |
+//! | `LABRPC_TRACE=FILE` | keep every event and write them to `FILE` as JSON lines |
+//!
+//! When a body fails, the runner prints its seed and the exact command that replays it.
+//!
+//! ## Keeping a simulation deterministic
+//!
+//! A seed replays a run only if nothing but the seed decides what happens. In simulated code:
+//! - use `biased;` in every `tokio::select!` (unbiased select picks a branch at random);
+//! - never iterate over a std `HashMap`/`HashSet` (their hashers are randomly keyed): use
+//!   `BTreeMap`, or a fixed hasher;
+//! - never read std time (`Instant::now`, `SystemTime::now`) nor sleep a thread: use
+//!   `tokio::time`, which the simulation runs on a virtual clock;
+//! - no threads and no blocking calls (`spawn_blocking`, blocking I/O): the clock waits for
+//!   them, and their timing is not the seed's;
+//! - no busy loops (`loop { yield_now().await }`): virtual time stops while a task is runnable;
+//! - take every random number from [`Network::rng`], never from `rand::rng()`;
+//! - do not have several tasks wait on one `tokio::sync::watch` (they wake in random order).
+//!
+//! The workspace's `clippy.toml` forbids the std time, sleep and thread-local randomness calls.
+
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::Network;
+use crate::trace::{self, Event};
+
+/// What one simulated run produced.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The seed of the run.
+    pub seed: u64,
+    /// The hash of the run's trace.
+    pub trace_hash: u64,
+    /// How many events the trace has.
+    pub trace_len: u64,
+    /// Virtual time the run took.
+    pub simulated: Duration,
+    /// The events, if they were recorded.
+    pub events: Vec<Event>,
+}
+
+/// Runs `body` as a simulation with the settings of the environment (see the [module docs](self)).
+///
+/// # Panics
+/// If the body panics for some seed, after printing the seed and the replay command, or if a
+/// determinism check finds two different traces.
+pub fn run<F, Fut>(body: F)
+where
+    F: Fn(Network) -> Fut,
+    Fut: Future<Output = ()> + 'static,
+{
+    Settings::from_env().run(body)
+}
+
+/// Runs `body` once as a simulation of seed `seed` and reports what happened. A panic of the
+/// body, or of a task spawned on a node, propagates.
+pub fn simulate<Fut>(seed: u64, record: bool, body: impl FnOnce(Network) -> Fut) -> Report
+where
+    Fut: Future<Output = ()> + 'static,
+{
+    simulate_keeping(seed, record, body, &mut None)
+}
+
+/// [`simulate`], leaving the network in `keep` so that its trace survives a panic.
+fn simulate_keeping<Fut>(
+    seed: u64,
+    record: bool,
+    body: impl FnOnce(Network) -> Fut,
+    keep: &mut Option<Network>,
+) -> Report
+where
+    Fut: Future<Output = ()> + 'static,
+{
+    // A failure to build a runtime is the environment's, not the test's: say so plainly.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap_or_else(|e| panic!("labrpc: cannot build a tokio runtime: {e}"));
+    let local = tokio::task::LocalSet::new();
+    let net = local.block_on(&runtime, async { Network::new(seed) });
+    if record {
+        net.record_trace();
+    }
+    *keep = Some(net.clone());
+    let body = body(net.clone());
+    let watcher = net.clone();
+    local.block_on(&runtime, async move {
+        tokio::select! {
+            biased;
+            message = watcher.panicked() => panic!("{message}"),
+            () = body => {}
+        }
+    });
+    if let Some(message) = net.panic() {
+        panic!("{message}");
+    }
+    let report = Report {
+        seed,
+        trace_hash: net.trace_hash(),
+        trace_len: net.trace_len(),
+        simulated: net.now(),
+        events: net.trace_events(),
+    };
+    // Stop every task still running (servers' loops) inside the runtime, then the runtime.
+    let _guard = runtime.enter();
+    drop(local);
+    report
+}
+
+/// The runner's settings; [`run`] takes them from the environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The first seed.
+    pub seed: u64,
+    /// How many consecutive seeds to run.
+    pub seeds: u64,
+    /// Run each seed twice and compare the traces.
+    pub check_determinism: bool,
+    /// Where to write the trace as JSON lines.
+    pub trace: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Settings from `LABRPC_SEED`, `LABRPC_SEEDS`, `LABRPC_CHECK_DETERMINISM`, `LABRPC_TRACE`.
+    ///
+    /// # Panics
+    /// If a variable is set to something that is not a number, naming the variable.
+    pub fn from_env() -> Settings {
+        let number = |name: &str| {
+            std::env::var(name).ok().map(|value| {
+                value
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap_or_else(|_| panic!("{name} must be a whole number, not {value:?}"))
+            })
+        };
+        Settings {
+            seed: number("LABRPC_SEED").unwrap_or_else(fresh_seed),
+            seeds: number("LABRPC_SEEDS").unwrap_or(1).max(1),
+            check_determinism: std::env::var("LABRPC_CHECK_DETERMINISM")
+                .is_ok_and(|v| !v.is_empty() && v != "0"),
+            trace: std::env::var_os("LABRPC_TRACE").map(PathBuf::from),
+        }
+    }
+
+    /// Runs `body` for every seed of these settings.
+    pub fn run<F, Fut>(&self, body: F)
+    where
+        F: Fn(Network) -> Fut,
+        Fut: Future<Output = ()> + 'static,
+    {
+        for seed in self.seed..self.seed.saturating_add(self.seeds) {
+            let mut net = None;
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                let report = simulate_keeping(seed, self.trace.is_some(), &body, &mut net);
+                if self.check_determinism {
+                    let again = simulate(seed, false, &body);
+                    assert_eq!(
+                        (report.trace_hash, report.trace_len),
+                        (again.trace_hash, again.trace_len),
+                        "labrpc: seed {seed} is not deterministic: two runs gave different traces"
+                    );
+                }
+            }));
+            if let (Some(path), Some(net)) = (self.trace_path(seed), &net) {
+                write_trace(&net.trace_events(), &path);
+            }
+            if let Err(panic) = outcome {
+                eprintln!("{}", replay_help(seed));
+                panic::resume_unwind(panic);
+            }
+        }
+    }
+
+    fn trace_path(&self, seed: u64) -> Option<PathBuf> {
+        let path = self.trace.clone()?;
+        if self.seeds == 1 {
+            return Some(path);
+        }
+        let mut name = path.clone().into_os_string();
+        name.push(format!(".{seed}"));
+        Some(PathBuf::from(name))
+    }
+}
+
+fn write_trace(events: &[Event], path: &std::path::Path) {
+    match trace::write_json_lines(events, path) {
+        Ok(()) => eprintln!("labrpc: wrote {} events to {}", events.len(), path.display()),
+        Err(e) => eprintln!("labrpc: cannot write the trace to {}: {e}", path.display()),
+    }
+}
+
+/// A seed for a run nobody asked to replay. The only place where labrpc reads the wall clock:
+/// outside any simulation, to pick which one to run.
+#[allow(clippy::disallowed_methods)]
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    // Spread nearby clock readings over the whole range, and keep seeds short enough to type.
+    (nanos ^ u64::from(std::process::id())).wrapping_mul(0x9E37_79B9_7F4A_7C15) % 1_000_000_000
+}
+
+/// The lines a failing test prints: its seed and the command that replays it.
+pub fn replay_help(seed: u64) -> String {
+    let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "PACKAGE".into());
+    let target = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .map(|stem| match stem.rsplit_once('-') {
+            Some((name, _hash)) => name.to_owned(),
+            None => stem,
+        });
+    let target = match target {
+        Some(name) if name == package.replace('-', "_") => "--lib".to_owned(),
+        Some(name) => format!("--test {name}"),
+        None => String::new(),
+    };
+    let test = std::thread::current()
+        .name()
+        .filter(|name| *name != "main")
+        .map(|name| format!(" -- {name} --exact"))
+        .unwrap_or_default();
+    format!(
+        "labrpc: FAILED with seed {seed}\n\
+         labrpc: replay:      LABRPC_SEED={seed} cargo test -p {package} {target}{test}\n\
+         labrpc: with trace:  LABRPC_SEED={seed} LABRPC_TRACE=trace.jsonl cargo test -p {package} {target}{test}"
+    )
+}

@@ -1,0 +1,1 @@
+//! linearizability (in progress)

@@ -1,0 +1,1 @@
+//! pbkv (in progress)

@@ -1,0 +1,1 @@
+//! viewservice (in progress)

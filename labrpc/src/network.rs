@@ -662,14 +662,19 @@ impl Inner {
         id
     }
 
-    /// Can a request go from `from` to `to` now? Both alive, `to` not deaf, same partition
-    /// group and no cut.
+    /// Can a request go from `from` to `to` now? The link must be open and `to` not deaf.
     fn request_link(&self, from: NodeId, to: NodeId) -> bool {
-        !self.nodes[to].deaf && self.reply_link(to, from)
+        !self.nodes[to].deaf && self.link(from, to)
     }
 
     /// Can a reply go from server `from` back to `to` now? A deaf node still hears replies.
     fn reply_link(&self, from: NodeId, to: NodeId) -> bool {
+        self.link(from, to)
+    }
+
+    /// Is the one-way link from `from` to `to` open: both alive, in the same partition group
+    /// (while partitioned), and not cut?
+    fn link(&self, from: NodeId, to: NodeId) -> bool {
         let (a, b) = (&self.nodes[from], &self.nodes[to]);
         if !a.alive || !b.alive {
             return false;
@@ -736,17 +741,18 @@ fn chance(rng: &mut impl Rng, p: Probability) -> bool {
     rng.random_range(0..1_000_000) < p.per_million()
 }
 
-/// A uniform duration in `[0, bound)`, in whole microseconds.
+/// A uniform duration in `[0, bound)`, in whole milliseconds as in Go (tokio's timers have
+/// millisecond resolution, so finer draws would be rounded up past the bound).
 fn uniform_below(rng: &mut impl Rng, bound: Duration) -> Duration {
-    let bound = bound.as_micros() as u64;
+    let bound = bound.as_millis() as u64;
     if bound == 0 {
         return Duration::ZERO;
     }
-    Duration::from_micros(rng.random_range(0..bound))
+    Duration::from_millis(rng.random_range(0..bound))
 }
 
 /// Go's `rand(1 + rand(bound))`: a duration in `[0, bound)` skewed towards short ones.
 fn skewed_below(rng: &mut impl Rng, bound: Duration) -> Duration {
     let inner = uniform_below(rng, bound);
-    uniform_below(rng, inner + Duration::from_micros(1))
+    uniform_below(rng, inner + Duration::from_millis(1))
 }

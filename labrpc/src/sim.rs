@@ -106,11 +106,13 @@ where
     if let Some(message) = net.panic() {
         panic!("{message}");
     }
+    // Read the clock inside the runtime: outside it, tokio's clock is the wall clock.
+    let simulated = local.block_on(&runtime, async { net.now() });
     let report = Report {
         seed,
         trace_hash: net.trace_hash(),
         trace_len: net.trace_len(),
-        simulated: net.now(),
+        simulated,
         events: net.trace_events(),
     };
     // Stop every task still running (servers' loops) inside the runtime, then the runtime.

@@ -26,9 +26,16 @@ pub(crate) fn check_size(bytes: usize, limit: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// Decodes a reply; `what` names the message in the error.
+/// Decodes a message that must fill `bytes` exactly; `what` names it in the error.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, Error> {
-    postcard::from_bytes(bytes).map_err(|e| Error::Decode(format!("{what}: {e}")))
+    match postcard::take_from_bytes(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(Error::Decode(format!(
+            "{what}: {} unexpected bytes after the value",
+            rest.len()
+        ))),
+        Err(e) => Err(Error::Decode(format!("{what}: {e}"))),
+    }
 }
 
 /// Decodes a request of a service whose request enum has `methods` variants.
@@ -146,6 +153,9 @@ mod tests {
         );
         assert!(matches!(decode_request::<Req>(&[1, 9], 2), Err(Error::Decode(_))));
         assert!(matches!(decode_request::<Req>(&[], 2), Err(Error::Decode(_))));
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(matches!(decode_request::<Req>(&trailing, 2), Err(Error::Decode(_))));
         assert_eq!(leading_varint(&[0x80, 0x01]), Some(128));
     }
 

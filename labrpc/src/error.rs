@@ -43,7 +43,10 @@ impl Error {
     /// True when the caller cannot know whether the server executed the request: the message
     /// was lost or no reply came in time. These are the errors a clerk retries.
     pub fn is_no_reply(&self) -> bool {
-        matches!(self, Error::NoReply | Error::Timeout(_) | Error::Transport(_))
+        matches!(
+            self,
+            Error::NoReply | Error::Timeout(_) | Error::Transport(_)
+        )
     }
 }
 
@@ -56,7 +59,10 @@ impl fmt::Display for Error {
             ),
             Error::Timeout(after) => write!(f, "no reply within the timeout of {after:?}"),
             Error::TooLarge { bytes, limit } => {
-                write!(f, "message of {bytes} bytes is over the limit of {limit} bytes")
+                write!(
+                    f,
+                    "message of {bytes} bytes is over the limit of {limit} bytes"
+                )
             }
             Error::UnknownMethod { index, methods } => write!(
                 f,

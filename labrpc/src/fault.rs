@@ -27,7 +27,10 @@ impl Probability {
     /// # Panics
     /// If `denominator` is zero or the ratio is above one (a programming error in a constant).
     pub const fn ratio(numerator: u32, denominator: u32) -> Probability {
-        assert!(denominator > 0 && numerator <= denominator, "probability out of range");
+        assert!(
+            denominator > 0 && numerator <= denominator,
+            "probability out of range"
+        );
         Probability {
             per_million: ((numerator as u64 * 1_000_000) / denominator as u64) as u32,
         }
@@ -144,7 +147,10 @@ mod tests {
         assert_eq!(LONG_REORDER_CHANCE.per_million(), 666_666);
         assert_eq!(UNRELIABLE_MAX_DELAY.as_millis(), 27);
         assert_eq!(LONG_UNREACHABLE_MAX_DELAY.as_secs(), 7);
-        assert_eq!(Probability::from_fraction(0.25), Some(Probability::ratio(1, 4)));
+        assert_eq!(
+            Probability::from_fraction(0.25),
+            Some(Probability::ratio(1, 4))
+        );
         assert_eq!(Probability::from_fraction(1.5), None);
     }
 }

@@ -37,7 +37,8 @@ type NodeId = usize;
 pub(crate) type EndId = usize;
 
 /// A server's request handler with its types erased: request bytes in, reply bytes out.
-type Handler = Arc<dyn Fn(Vec<u8>) -> LocalBoxFuture<'static, Result<Vec<u8>, Error>> + Send + Sync>;
+type Handler =
+    Arc<dyn Fn(Vec<u8>) -> LocalBoxFuture<'static, Result<Vec<u8>, Error>> + Send + Sync>;
 
 /// A simulated network of named nodes. Cheap to clone: clones share one network.
 ///
@@ -232,7 +233,10 @@ impl Network {
             let id = inner.node(name);
             let node = &mut inner.nodes[id];
             node.alive = false;
-            let handlers = node.server.as_mut().map(|s| std::mem::take(&mut s.handlers));
+            let handlers = node
+                .server
+                .as_mut()
+                .map(|s| std::mem::take(&mut s.handlers));
             let tasks = std::mem::take(&mut node.tasks);
             inner.event(EventKind::Killed, 0, id, None, "", 0, Duration::ZERO);
             (handlers, tasks)
@@ -279,7 +283,10 @@ impl Network {
 
     fn report_panic(&self, id: NodeId, message: String) {
         let mut inner = self.inner.lock();
-        let text = format!("a task on node {:?} panicked: {message}", inner.nodes[id].name);
+        let text = format!(
+            "a task on node {:?} panicked: {message}",
+            inner.nodes[id].name
+        );
         inner.event(EventKind::Panicked, 0, id, None, &text, 0, Duration::ZERO);
         inner.panic.get_or_insert(text);
         self.panicked.notify_one();
@@ -322,7 +329,11 @@ impl Network {
         let mut inner = self.inner.lock();
         inner.ends[end].enabled = enabled;
         let EndState { owner, target, .. } = inner.ends[end];
-        let what = if enabled { "end enabled" } else { "end disabled" };
+        let what = if enabled {
+            "end enabled"
+        } else {
+            "end disabled"
+        };
         inner.event(EventKind::Links, 0, owner, target, what, 0, Duration::ZERO);
     }
 
@@ -331,7 +342,15 @@ impl Network {
         let target = inner.node(server);
         inner.ends[end].target = Some(target);
         let owner = inner.ends[end].owner;
-        inner.event(EventKind::Links, 0, owner, Some(target), "end connected", 0, Duration::ZERO);
+        inner.event(
+            EventKind::Links,
+            0,
+            owner,
+            Some(target),
+            "end connected",
+            0,
+            Duration::ZERO,
+        );
     }
 
     // ----- faults -----------------------------------------------------------------------
@@ -468,20 +487,35 @@ impl Network {
 
     /// The events kept since [`Network::record_trace`] (empty if it was not called).
     pub fn trace_events(&self) -> Vec<Event> {
-        self.inner.lock().trace.events().map(<[Event]>::to_vec).unwrap_or_default()
+        self.inner
+            .lock()
+            .trace
+            .events()
+            .map(<[Event]>::to_vec)
+            .unwrap_or_default()
     }
 
     // ----- the three steps of a call ----------------------------------------------------
 
     /// Carries one call from client end `end`: request bytes in, reply bytes out.
-    pub(crate) async fn call(&self, end: EndId, method: &str, request: Vec<u8>) -> Result<Vec<u8>, Error> {
+    pub(crate) async fn call(
+        &self,
+        end: EndId,
+        method: &str,
+        request: Vec<u8>,
+    ) -> Result<Vec<u8>, Error> {
         let (call, route) = self.send(end, method, request.len())?;
         let (to, incarnation) = match route {
             Route::Unreachable { delay } => {
                 tokio::time::sleep(delay).await;
                 return Err(Error::NoReply);
             }
-            Route::Deliver { to, incarnation, delay, lose } => {
+            Route::Deliver {
+                to,
+                incarnation,
+                delay,
+                lose,
+            } => {
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
@@ -507,7 +541,11 @@ impl Network {
         let inner = &mut *inner;
         let call = inner.next_call;
         inner.next_call += 1;
-        let EndState { owner, target, enabled } = inner.ends[end];
+        let EndState {
+            owner,
+            target,
+            enabled,
+        } = inner.ends[end];
         inner.stats.rpcs += 1;
         match inner.stats.by_method.get_mut(method) {
             Some(count) => *count += 1,
@@ -517,7 +555,15 @@ impl Network {
         }
         if let Err(e) = wire::check_size(bytes, inner.faults.max_message_bytes) {
             inner.stats.rejected += 1;
-            inner.event(EventKind::Rejected, call, owner, target, method, bytes, Duration::ZERO);
+            inner.event(
+                EventKind::Rejected,
+                call,
+                owner,
+                target,
+                method,
+                bytes,
+                Duration::ZERO,
+            );
             return Err(e);
         }
         inner.stats.bytes += bytes as u64;
@@ -555,7 +601,15 @@ impl Network {
             }
             Route::Unreachable { delay } => {
                 inner.stats.unreachable += 1;
-                inner.event(EventKind::Unreachable, call, owner, target, method, bytes, delay)
+                inner.event(
+                    EventKind::Unreachable,
+                    call,
+                    owner,
+                    target,
+                    method,
+                    bytes,
+                    delay,
+                )
             }
         }
         Ok((call, route))
@@ -581,7 +635,15 @@ impl Network {
         };
         server.rpcs += 1;
         let handler = server.handler.clone();
-        inner.event(EventKind::Deliver, call, owner, Some(to), "", request.len(), Duration::ZERO);
+        inner.event(
+            EventKind::Deliver,
+            call,
+            owner,
+            Some(to),
+            "",
+            request.len(),
+            Duration::ZERO,
+        );
         let (tx, rx) = oneshot::channel();
         let task = self.catching_panics(to, async move {
             let _ = tx.send(handler(request).await);
@@ -619,7 +681,15 @@ impl Network {
         });
         if !same_server || !inner.reply_link(from, owner) || lost {
             inner.stats.replies_lost += 1;
-            inner.event(EventKind::ReplyLost, call, from, Some(owner), "", 0, Duration::ZERO);
+            inner.event(
+                EventKind::ReplyLost,
+                call,
+                from,
+                Some(owner),
+                "",
+                0,
+                Duration::ZERO,
+            );
             return Err(Error::NoReply);
         }
         let bytes = match result {
@@ -627,13 +697,18 @@ impl Network {
             Err(_) => 0,
         };
         let limit = inner.faults.max_message_bytes;
-        let refused = matches!(
-            result,
-            Err(Error::Decode(_) | Error::UnknownMethod { .. })
-        );
+        let refused = matches!(result, Err(Error::Decode(_) | Error::UnknownMethod { .. }));
         if refused || bytes > limit {
             inner.stats.rejected += 1;
-            inner.event(EventKind::Rejected, call, from, Some(owner), "", bytes, Duration::ZERO);
+            inner.event(
+                EventKind::Rejected,
+                call,
+                from,
+                Some(owner),
+                "",
+                bytes,
+                Duration::ZERO,
+            );
             wire::check_size(bytes, limit)?;
         } else {
             inner.stats.bytes += bytes as u64;
@@ -687,7 +762,15 @@ impl Inner {
     fn lose_request(&mut self, call: u64, end: EndId, to: NodeId) {
         self.stats.requests_lost += 1;
         let owner = self.ends[end].owner;
-        self.event(EventKind::RequestLost, call, owner, Some(to), "", 0, Duration::ZERO);
+        self.event(
+            EventKind::RequestLost,
+            call,
+            owner,
+            Some(to),
+            "",
+            0,
+            Duration::ZERO,
+        );
     }
 
     #[allow(clippy::too_many_arguments)] // one field each of the event

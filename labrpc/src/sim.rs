@@ -199,7 +199,11 @@ impl Settings {
 
 fn write_trace(events: &[Event], path: &std::path::Path) {
     match trace::write_json_lines(events, path) {
-        Ok(()) => eprintln!("labrpc: wrote {} events to {}", events.len(), path.display()),
+        Ok(()) => eprintln!(
+            "labrpc: wrote {} events to {}",
+            events.len(),
+            path.display()
+        ),
         Err(e) => eprintln!("labrpc: cannot write the trace to {}: {e}", path.display()),
     }
 }

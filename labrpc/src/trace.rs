@@ -101,7 +101,10 @@ impl Trace {
     pub(crate) fn push(&mut self, at: Duration, r: Record<'_>) {
         let at_us = at.as_micros() as u64;
         let delay_us = r.delay.as_micros() as u64;
-        (at_us, r.kind, r.call, r.from, r.to, r.what, r.bytes, delay_us).hash(&mut self.hasher);
+        (
+            at_us, r.kind, r.call, r.from, r.to, r.what, r.bytes, delay_us,
+        )
+            .hash(&mut self.hasher);
         self.count += 1;
         if let Some(events) = &mut self.events {
             events.push(Event {

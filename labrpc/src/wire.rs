@@ -43,8 +43,8 @@ pub(crate) fn decode_request<T: DeserializeOwned>(
     bytes: &[u8],
     methods: usize,
 ) -> Result<T, Error> {
-    let index = leading_varint(bytes)
-        .ok_or_else(|| Error::Decode("request: no method number".into()))?;
+    let index =
+        leading_varint(bytes).ok_or_else(|| Error::Decode("request: no method number".into()))?;
     if index as usize >= methods {
         return Err(Error::UnknownMethod { index, methods });
     }
@@ -151,17 +151,29 @@ mod tests {
                 methods: 2
             })
         );
-        assert!(matches!(decode_request::<Req>(&[1, 9], 2), Err(Error::Decode(_))));
-        assert!(matches!(decode_request::<Req>(&[], 2), Err(Error::Decode(_))));
+        assert!(matches!(
+            decode_request::<Req>(&[1, 9], 2),
+            Err(Error::Decode(_))
+        ));
+        assert!(matches!(
+            decode_request::<Req>(&[], 2),
+            Err(Error::Decode(_))
+        ));
         let mut trailing = bytes.clone();
         trailing.push(0);
-        assert!(matches!(decode_request::<Req>(&trailing, 2), Err(Error::Decode(_))));
+        assert!(matches!(
+            decode_request::<Req>(&trailing, 2),
+            Err(Error::Decode(_))
+        ));
         assert_eq!(leading_varint(&[0x80, 0x01]), Some(128));
     }
 
     #[test]
     fn size_limit_is_enforced() {
         let big = vec![0u8; 100];
-        assert!(matches!(encode(&big, 50), Err(Error::TooLarge { limit: 50, .. })));
+        assert!(matches!(
+            encode(&big, 50),
+            Err(Error::TooLarge { limit: 50, .. })
+        ));
     }
 }

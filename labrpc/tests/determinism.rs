@@ -63,7 +63,10 @@ async fn chaos(net: Network, schedule: Vec<(u64, Fault)>, calls_per_client: usiz
     let clients = CLIENTS.iter().map(|client| {
         let net = net.clone();
         async move {
-            let ends: Vec<_> = SERVERS.iter().map(|s| JunkClient::from(net.client(client, s))).collect();
+            let ends: Vec<_> = SERVERS
+                .iter()
+                .map(|s| JunkClient::from(net.client(client, s)))
+                .collect();
             let mut ended = 0;
             for i in 0..calls_per_client {
                 let pick = net.rng().random_range(0..ends.len());
@@ -110,7 +113,11 @@ fn same_seed_same_trace() {
     for seed in [1, 2, 3] {
         let first = sim::simulate(seed, false, seeded_chaos);
         let second = sim::simulate(seed, false, seeded_chaos);
-        assert!(first.trace_len > 500, "too little happened: {} events", first.trace_len);
+        assert!(
+            first.trace_len > 500,
+            "too little happened: {} events",
+            first.trace_len
+        );
         assert_eq!(
             (first.trace_hash, first.trace_len, first.simulated),
             (second.trace_hash, second.trace_len, second.simulated),
@@ -124,13 +131,17 @@ fn recorded_traces_are_equal_event_for_event() {
     let first = sim::simulate(7, true, seeded_chaos);
     let second = sim::simulate(7, true, seeded_chaos);
     assert_eq!(first.events.len() as u64, first.trace_len);
-    assert!(first.events == second.events, "seed 7 gave two different event lists");
+    assert!(
+        first.events == second.events,
+        "seed 7 gave two different event lists"
+    );
 }
 
 #[test]
 fn different_seeds_give_different_traces() {
-    let hashes: std::collections::BTreeSet<u64> =
-        (10..20).map(|seed| sim::simulate(seed, false, seeded_chaos).trace_hash).collect();
+    let hashes: std::collections::BTreeSet<u64> = (10..20)
+        .map(|seed| sim::simulate(seed, false, seeded_chaos).trace_hash)
+        .collect();
     assert_eq!(hashes.len(), 10, "two of ten seeds gave the same trace");
 }
 

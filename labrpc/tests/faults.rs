@@ -45,16 +45,26 @@ fn unreliable_losses_and_delays_match_the_constants() {
         let request_loss = stats.requests_lost as f64 / stats.rpcs as f64;
         let delivered = stats.rpcs - stats.requests_lost;
         let reply_loss = stats.replies_lost as f64 / delivered as f64;
-        assert!(near(request_loss, 0.10, 0.025), "request loss {request_loss}");
+        assert!(
+            near(request_loss, 0.10, 0.025),
+            "request loss {request_loss}"
+        );
         assert!(near(reply_loss, 0.10, 0.025), "reply loss {reply_loss}");
         let ok = results.iter().filter(|(_, ok)| *ok).count();
         assert_eq!(ok as u64, delivered - stats.replies_lost);
 
         // A successful call waits only its request's delay: uniform in [0, 27 ms).
-        let delays: Vec<Duration> = results.iter().filter(|(_, ok)| *ok).map(|(d, _)| *d).collect();
+        let delays: Vec<Duration> = results
+            .iter()
+            .filter(|(_, ok)| *ok)
+            .map(|(d, _)| *d)
+            .collect();
         let longest = delays.iter().max().copied().unwrap_or_default();
         assert!(longest < UNRELIABLE_MAX_DELAY, "delay {longest:?}");
-        assert!(longest > UNRELIABLE_MAX_DELAY * 9 / 10, "longest delay only {longest:?}");
+        assert!(
+            longest > UNRELIABLE_MAX_DELAY * 9 / 10,
+            "longest delay only {longest:?}"
+        );
         let mean = delays.iter().sum::<Duration>().as_secs_f64() / delays.len() as f64;
         assert!(near(mean, 0.013, 0.0015), "mean delay {mean}");
     });
@@ -67,20 +77,29 @@ fn reliable_network_neither_loses_nor_delays() {
         let results = timed_calls(&net, 500).await;
         assert!(results.iter().all(|&(d, ok)| ok && d.is_zero()));
         let stats = net.stats();
-        assert_eq!((stats.requests_lost, stats.replies_lost, stats.unreachable), (0, 0, 0));
+        assert_eq!(
+            (stats.requests_lost, stats.replies_lost, stats.unreachable),
+            (0, 0, 0)
+        );
     });
 }
 
 #[test]
 fn unreachable_calls_fail_after_short_or_long_delays() {
     sim::run(|net: Network| async move {
-        for (long, bound) in [(false, UNREACHABLE_MAX_DELAY), (true, LONG_UNREACHABLE_MAX_DELAY)] {
+        for (long, bound) in [
+            (false, UNREACHABLE_MAX_DELAY),
+            (true, LONG_UNREACHABLE_MAX_DELAY),
+        ] {
             net.set_long_delays(long);
             // No server on "server" yet in the first round; deleted in the second.
             let results = timed_calls(&net, 400).await;
             assert!(results.iter().all(|(_, ok)| !ok));
             let longest = results.iter().map(|(d, _)| *d).max().unwrap_or_default();
-            assert!(longest < bound && longest > bound * 9 / 10, "long={long}: longest {longest:?}");
+            assert!(
+                longest < bound && longest > bound * 9 / 10,
+                "long={long}: longest {longest:?}"
+            );
         }
         assert_eq!(net.stats().unreachable, 800);
     });
@@ -93,11 +112,21 @@ fn long_reordering_holds_back_two_thirds_of_replies() {
         net.set_long_reordering(true);
         let results = timed_calls(&net, 1500).await;
         assert!(results.iter().all(|(_, ok)| *ok));
-        let held: Vec<Duration> = results.iter().map(|(d, _)| *d).filter(|d| !d.is_zero()).collect();
+        let held: Vec<Duration> = results
+            .iter()
+            .map(|(d, _)| *d)
+            .filter(|d| !d.is_zero())
+            .collect();
         let share = held.len() as f64 / results.len() as f64;
         assert!(near(share, 2.0 / 3.0, 0.04), "{share} of replies held back");
-        assert!(held.iter().all(|&d| d >= LONG_REORDER_MIN_DELAY && d < Duration::from_millis(2200)));
-        assert!(held.iter().any(|&d| d > Duration::from_millis(1500)), "no long hold-back");
+        assert!(
+            held.iter()
+                .all(|&d| d >= LONG_REORDER_MIN_DELAY && d < Duration::from_millis(2200))
+        );
+        assert!(
+            held.iter().any(|&d| d > Duration::from_millis(1500)),
+            "no long hold-back"
+        );
         // Skewed towards short: Go's 200 + rand(1 + rand(2000)) ms has a mean near 700 ms.
         let mean = held.iter().sum::<Duration>().as_secs_f64() / held.len() as f64;
         assert!(near(mean, 0.7, 0.06), "mean hold-back {mean}");
@@ -119,7 +148,10 @@ fn replies_arrive_out_of_order_under_long_reordering() {
         });
         futures::future::join_all(calls).await;
         let order = order.borrow();
-        assert!(order.windows(2).any(|w| w[0] > w[1]), "replies came back in order: {order:?}");
+        assert!(
+            order.windows(2).any(|w| w[0] > w[1]),
+            "replies came back in order: {order:?}"
+        );
     });
 }
 
@@ -128,15 +160,25 @@ fn partitioned_and_deaf_nodes_get_no_requests() {
     sim::run(|net: Network| async move {
         let (server, client) = start(&net, "client", "server");
         net.partition(&[&["client"], &["server"]]);
-        assert_eq!(client.handler2(ctx(), 1).await.map_err(Error::from), Err(Error::NoReply));
+        assert_eq!(
+            client.handler2(ctx(), 1).await.map_err(Error::from),
+            Err(Error::NoReply)
+        );
         net.partition(&[&["client", "server"]]);
         assert!(client.handler2(ctx(), 2).await.is_ok());
         net.partition(&[&["client", "server"], &["other"]]);
         net.set_deaf("server", true);
-        assert_eq!(client.handler2(ctx(), 3).await.map_err(Error::from), Err(Error::NoReply));
+        assert_eq!(
+            client.handler2(ctx(), 3).await.map_err(Error::from),
+            Err(Error::NoReply)
+        );
         net.heal();
         assert!(client.handler2(ctx(), 4).await.is_ok());
-        assert_eq!(*server.log2.lock(), vec![2, 4], "a request reached a cut-off server");
+        assert_eq!(
+            *server.log2.lock(),
+            vec![2, 4],
+            "a request reached a cut-off server"
+        );
         assert_eq!(net.rpc_count("server"), 2);
     });
 }
@@ -157,10 +199,16 @@ fn one_way_cut_stops_one_direction_only() {
         let (b_server, b_to_a) = start(&net, "b", "a");
         net.cut("a", "b");
         // a's requests do not reach b.
-        assert_eq!(a_to_b.handler2(ctx(), 1).await.map_err(Error::from), Err(Error::NoReply));
+        assert_eq!(
+            a_to_b.handler2(ctx(), 1).await.map_err(Error::from),
+            Err(Error::NoReply)
+        );
         assert!(a_server.log2.lock().is_empty());
         // b's requests reach a, but a's replies do not come back.
-        assert_eq!(b_to_a.handler2(ctx(), 2).await.map_err(Error::from), Err(Error::NoReply));
+        assert_eq!(
+            b_to_a.handler2(ctx(), 2).await.map_err(Error::from),
+            Err(Error::NoReply)
+        );
         assert_eq!(*b_server.log2.lock(), vec![2]);
         net.restore("a", "b");
         assert!(a_to_b.handler2(ctx(), 3).await.is_ok());
@@ -179,11 +227,16 @@ fn links_are_checked_again_at_delivery() {
             max_delay: Duration::from_secs(1),
             ..Faults::default()
         });
-        let call = tokio::task::spawn_local(async move { client.handler2(ctx(), 7).await.map_err(Error::from) });
+        let call = tokio::task::spawn_local(async move {
+            client.handler2(ctx(), 7).await.map_err(Error::from)
+        });
         tokio::task::yield_now().await; // the request is sent, now in flight
         net.partition(&[&["client"], &["server"]]);
         assert_eq!(call.await.ok(), Some(Err(Error::NoReply)));
-        assert!(server.log2.lock().is_empty(), "a request crossed a partition made while in flight");
+        assert!(
+            server.log2.lock().is_empty(),
+            "a request crossed a partition made while in flight"
+        );
         assert_eq!(net.stats().requests_lost, 1);
     });
 }
@@ -193,11 +246,16 @@ fn a_killed_servers_late_reply_never_arrives() {
     sim::run(|net: Network| async move {
         let (_, client) = start(&net, "client", "server");
         let started = Instant::now();
-        let call = tokio::task::spawn_local(async move { client.sleep(ctx(), 1000).await.map_err(Error::from) });
+        let call = tokio::task::spawn_local(async move {
+            client.sleep(ctx(), 1000).await.map_err(Error::from)
+        });
         tokio::time::sleep(Duration::from_millis(500)).await;
         net.kill("server");
         assert_eq!(call.await.ok(), Some(Err(Error::NoReply)));
-        assert!(started.elapsed() < Duration::from_secs(1), "the caller waited for a dead handler");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the caller waited for a dead handler"
+        );
         assert!(!net.is_alive("server"));
     });
 }
@@ -213,13 +271,18 @@ fn a_restarted_server_never_answers_a_request_sent_to_the_old_one() {
             max_delay: Duration::from_secs(1),
             ..Faults::default()
         });
-        let call = tokio::task::spawn_local(async move { client.handler2(ctx(), 7).await.map_err(Error::from) });
+        let call = tokio::task::spawn_local(async move {
+            client.handler2(ctx(), 7).await.map_err(Error::from)
+        });
         tokio::task::yield_now().await;
         net.kill("server");
         let fresh = common::JunkServer::default();
         net.add_server("server", fresh.clone().serve());
         assert_eq!(call.await.ok(), Some(Err(Error::NoReply)));
-        assert!(fresh.log2.lock().is_empty(), "the new incarnation executed an old request");
+        assert!(
+            fresh.log2.lock().is_empty(),
+            "the new incarnation executed an old request"
+        );
         assert_eq!(net.rpc_count("server"), 0);
     });
 }
@@ -241,7 +304,10 @@ fn a_killed_node_stops_its_tasks_and_its_calls() {
         net.kill("worker");
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(ticks.get(), 10, "a killed node's task kept running");
-        assert_eq!(client.handler2(ctx(), 1).await.map_err(Error::from), Err(Error::NoReply));
+        assert_eq!(
+            client.handler2(ctx(), 1).await.map_err(Error::from),
+            Err(Error::NoReply)
+        );
     });
 }
 
@@ -253,6 +319,12 @@ fn a_panicking_node_task_fails_the_simulation() {
             tokio::time::sleep(Duration::from_secs(1)).await;
         })
     });
-    let message = outcome.err().and_then(|p| p.downcast::<String>().ok()).map(|s| *s);
-    assert_eq!(message.as_deref(), Some("a task on node \"node\" panicked: invariant broken"));
+    let message = outcome
+        .err()
+        .and_then(|p| p.downcast::<String>().ok())
+        .map(|s| *s);
+    assert_eq!(
+        message.as_deref(),
+        Some("a task on node \"node\" panicked: invariant broken")
+    );
 }

@@ -16,8 +16,17 @@ fn ctx() -> tarpc::context::Context {
 fn basic() {
     sim::run(|net: Network| async move {
         let (_, client) = start(&net, "client", "server99");
-        assert_eq!(client.handler2(ctx(), 111).await.map_err(Error::from), Ok("handler2-111".into()));
-        assert_eq!(client.handler1(ctx(), "9099".into()).await.map_err(Error::from), Ok(9099));
+        assert_eq!(
+            client.handler2(ctx(), 111).await.map_err(Error::from),
+            Ok("handler2-111".into())
+        );
+        assert_eq!(
+            client
+                .handler1(ctx(), "9099".into())
+                .await
+                .map_err(Error::from),
+            Ok(9099)
+        );
     });
 }
 
@@ -27,10 +36,22 @@ fn types() {
     sim::run(|net: Network| async move {
         let (_, client) = start(&net, "client", "server99");
         let reply = client
-            .handler4(ctx(), JunkArgs { x: 21, name: "pax".into() })
+            .handler4(
+                ctx(),
+                JunkArgs {
+                    x: 21,
+                    name: "pax".into(),
+                },
+            )
             .await
             .map_err(Error::from);
-        assert_eq!(reply, Ok(JunkReply { x: 42, names: vec!["pax".into(), "pax".into()] }));
+        assert_eq!(
+            reply,
+            Ok(JunkReply {
+                x: 42,
+                names: vec!["pax".into(), "pax".into()]
+            })
+        );
     });
 }
 
@@ -44,15 +65,39 @@ fn disconnect() {
         let end = net.client("client", "server99");
         let client = JunkClient::from(end.clone());
         end.set_enabled(false);
-        assert_eq!(client.handler2(ctx(), 111).await.map_err(Error::from), Err(Error::NoReply));
-        assert!(server.log2.lock().is_empty(), "a disabled end's request reached the server");
+        assert_eq!(
+            client.handler2(ctx(), 111).await.map_err(Error::from),
+            Err(Error::NoReply)
+        );
+        assert!(
+            server.log2.lock().is_empty(),
+            "a disabled end's request reached the server"
+        );
         end.set_enabled(true);
-        assert_eq!(client.handler1(ctx(), "9099".into()).await.map_err(Error::from), Ok(9099));
+        assert_eq!(
+            client
+                .handler1(ctx(), "9099".into())
+                .await
+                .map_err(Error::from),
+            Ok(9099)
+        );
 
         end.connect("nobody");
-        assert_eq!(client.handler1(ctx(), "1".into()).await.map_err(Error::from), Err(Error::NoReply));
+        assert_eq!(
+            client
+                .handler1(ctx(), "1".into())
+                .await
+                .map_err(Error::from),
+            Err(Error::NoReply)
+        );
         end.connect("server99");
-        assert_eq!(client.handler1(ctx(), "1".into()).await.map_err(Error::from), Ok(1));
+        assert_eq!(
+            client
+                .handler1(ctx(), "1".into())
+                .await
+                .map_err(Error::from),
+            Ok(1)
+        );
     });
 }
 
@@ -62,7 +107,10 @@ fn counts() {
     sim::run(|net: Network| async move {
         let (_, client) = start(&net, "client", "server99");
         for i in 0..17 {
-            assert_eq!(client.handler2(ctx(), i).await.map_err(Error::from), Ok(format!("handler2-{i}")));
+            assert_eq!(
+                client.handler2(ctx(), i).await.map_err(Error::from),
+                Ok(format!("handler2-{i}"))
+            );
         }
         assert_eq!(net.rpc_count("server99"), 17);
         assert_eq!(net.stats().rpcs, 17);
@@ -77,14 +125,30 @@ fn bytes() {
         let (_, client) = start(&net, "client", "server99");
         let before = net.stats().bytes;
         let big = "x".repeat(5000);
-        assert_eq!(client.handler6(ctx(), big).await.map_err(Error::from), Ok(5000));
+        assert_eq!(
+            client.handler6(ctx(), big).await.map_err(Error::from),
+            Ok(5000)
+        );
         let after_request = net.stats().bytes - before;
-        assert!((5000..5050).contains(&after_request), "request of 5000 bytes counted as {after_request}");
+        assert!(
+            (5000..5050).contains(&after_request),
+            "request of 5000 bytes counted as {after_request}"
+        );
 
         let before = net.stats().bytes;
-        assert_eq!(client.handler7(ctx(), 5000).await.map_err(Error::from).map(|s| s.len()), Ok(5000));
+        assert_eq!(
+            client
+                .handler7(ctx(), 5000)
+                .await
+                .map_err(Error::from)
+                .map(|s| s.len()),
+            Ok(5000)
+        );
         let after_reply = net.stats().bytes - before;
-        assert!((5000..5050).contains(&after_reply), "reply of 5000 bytes counted as {after_reply}");
+        assert!(
+            (5000..5050).contains(&after_reply),
+            "reply of 5000 bytes counted as {after_reply}"
+        );
     });
 }
 
@@ -99,7 +163,10 @@ fn concurrent_many() {
         let calls = clients.iter().enumerate().map(|(c, client)| async move {
             for i in 0..10 {
                 let arg = (c * 100 + i) as i64;
-                assert_eq!(client.handler2(ctx(), arg).await.map_err(Error::from), Ok(format!("handler2-{arg}")));
+                assert_eq!(
+                    client.handler2(ctx(), arg).await.map_err(Error::from),
+                    Ok(format!("handler2-{arg}"))
+                );
             }
         });
         futures::future::join_all(calls).await;
@@ -130,8 +197,15 @@ fn unreliable() {
                 }
             }
         });
-        let ok = futures::future::join_all(calls).await.into_iter().filter(|&ok| ok).count();
-        assert!(ok > 0 && ok < 300, "{ok} of 300 calls succeeded on an unreliable network");
+        let ok = futures::future::join_all(calls)
+            .await
+            .into_iter()
+            .filter(|&ok| ok)
+            .count();
+        assert!(
+            ok > 0 && ok < 300,
+            "{ok} of 300 calls succeeded on an unreliable network"
+        );
     });
 }
 
@@ -145,7 +219,10 @@ fn concurrent_one() {
             async move {
                 for i in 0..10 {
                     let arg = c * 100 + i;
-                    assert_eq!(client.handler2(ctx(), arg).await.map_err(Error::from), Ok(format!("handler2-{arg}")));
+                    assert_eq!(
+                        client.handler2(ctx(), arg).await.map_err(Error::from),
+                        Ok(format!("handler2-{arg}"))
+                    );
                 }
             }
         });
@@ -166,12 +243,21 @@ fn regression1() {
         let slow = JunkClient::from(end.clone());
         end.set_enabled(false);
         let started = Instant::now();
-        let first = tokio::task::spawn_local(async move { slow.handler2(ctx(), 99).await.map_err(Error::from) });
+        let first =
+            tokio::task::spawn_local(
+                async move { slow.handler2(ctx(), 99).await.map_err(Error::from) },
+            );
         tokio::time::sleep(Duration::from_millis(1)).await;
         end.set_enabled(true);
         let fast = JunkClient::from(end);
-        assert_eq!(fast.handler2(ctx(), 100).await.map_err(Error::from), Ok("handler2-100".into()));
-        assert!(started.elapsed() < Duration::from_millis(10), "the second call waited for the first");
+        assert_eq!(
+            fast.handler2(ctx(), 100).await.map_err(Error::from),
+            Ok("handler2-100".into())
+        );
+        assert!(
+            started.elapsed() < Duration::from_millis(10),
+            "the second call waited for the first"
+        );
         assert_eq!(first.await.ok(), Some(Err(Error::NoReply)));
         drop(client);
     });
@@ -184,10 +270,16 @@ fn killed() {
     sim::run(|net: Network| async move {
         let (_, client) = start(&net, "client", "server99");
         let started = Instant::now();
-        let stuck = tokio::task::spawn_local(async move { client.sleep(ctx(), 20_000).await.map_err(Error::from) });
+        let stuck = tokio::task::spawn_local(async move {
+            client.sleep(ctx(), 20_000).await.map_err(Error::from)
+        });
         tokio::time::sleep(Duration::from_secs(1)).await;
         net.delete_server("server99");
         assert_eq!(stuck.await.ok(), Some(Err(Error::NoReply)));
-        assert!(started.elapsed() < Duration::from_millis(1100), "took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_millis(1100),
+            "took {:?}",
+            started.elapsed()
+        );
     });
 }

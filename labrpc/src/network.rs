@@ -520,16 +520,16 @@ impl Network {
                     tokio::time::sleep(delay).await;
                 }
                 if lose {
-                    self.inner.lock().lose_request(call, end, to);
+                    self.inner.lock().lose_request(call, end, method, to);
                     return Err(Error::NoReply);
                 }
                 (to, incarnation)
             }
         };
-        let reply = self.deliver(call, end, to, incarnation, request)?;
+        let reply = self.deliver(call, end, method, (to, incarnation), request)?;
         // A handler aborted by a kill drops its sender: no reply.
         let result = reply.await.map_err(|_| Error::NoReply)?;
-        let delay = self.reply(call, end, to, incarnation, &result)?;
+        let delay = self.reply(call, end, method, (to, incarnation), &result)?;
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
@@ -619,8 +619,8 @@ impl Network {
         &self,
         call: u64,
         end: EndId,
-        to: NodeId,
-        incarnation: u64,
+        method: &str,
+        (to, incarnation): (NodeId, u64),
         request: Vec<u8>,
     ) -> Result<oneshot::Receiver<Result<Vec<u8>, Error>>, Error> {
         let mut inner = self.inner.lock();
@@ -629,7 +629,7 @@ impl Network {
         let server = match &mut inner.nodes[to].server {
             Some(server) if linked && server.incarnation == incarnation => server,
             _ => {
-                inner.lose_request(call, end, to);
+                inner.lose_request(call, end, method, to);
                 return Err(Error::NoReply);
             }
         };
@@ -658,8 +658,8 @@ impl Network {
         &self,
         call: u64,
         end: EndId,
-        from: NodeId,
-        incarnation: u64,
+        method: &str,
+        (from, incarnation): (NodeId, u64),
         result: &Result<Vec<u8>, Error>,
     ) -> Result<Duration, Error> {
         let mut inner = self.inner.lock();
@@ -712,7 +712,15 @@ impl Network {
             wire::check_size(bytes, limit)?;
         } else {
             inner.stats.bytes += bytes as u64;
-            inner.event(EventKind::Reply, call, from, Some(owner), "", bytes, delay);
+            inner.event(
+                EventKind::Reply,
+                call,
+                from,
+                Some(owner),
+                method,
+                bytes,
+                delay,
+            );
         }
         Ok(delay)
     }
@@ -759,7 +767,7 @@ impl Inner {
                 && !self.cuts.contains(&(from, to)))
     }
 
-    fn lose_request(&mut self, call: u64, end: EndId, to: NodeId) {
+    fn lose_request(&mut self, call: u64, end: EndId, method: &str, to: NodeId) {
         self.stats.requests_lost += 1;
         let owner = self.ends[end].owner;
         self.event(
@@ -767,7 +775,7 @@ impl Inner {
             call,
             owner,
             Some(to),
-            "",
+            method,
             0,
             Duration::ZERO,
         );

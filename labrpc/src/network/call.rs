@@ -1,0 +1,262 @@
+//! The path of one call through the network, in three steps, each under the network's lock
+//! and each checking liveness and links afresh (see the [parent module](super)).
+
+use rand::Rng;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+use super::{EndId, EndState, Network, NodeId, Route, spawn_into};
+use crate::fault::Probability;
+use crate::trace::EventKind;
+use crate::{Error, wire};
+
+impl Network {
+    /// Carries one call from client end `end`: request bytes in, reply bytes out.
+    pub(crate) async fn call(
+        &self,
+        end: EndId,
+        method: &str,
+        request: Vec<u8>,
+    ) -> Result<Vec<u8>, Error> {
+        let (call, route) = self.send(end, method, request.len())?;
+        let (to, incarnation) = match route {
+            Route::Unreachable { delay } => {
+                tokio::time::sleep(delay).await;
+                return Err(Error::NoReply);
+            }
+            Route::Deliver {
+                to,
+                incarnation,
+                delay,
+                lose,
+            } => {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                if lose {
+                    self.inner.lock().lose_request(call, end, method, to);
+                    return Err(Error::NoReply);
+                }
+                (to, incarnation)
+            }
+        };
+        let reply = self.deliver(call, end, method, (to, incarnation), request)?;
+        // A handler aborted by a kill drops its sender: no reply.
+        let result = reply.await.map_err(|_| Error::NoReply)?;
+        let delay = self.reply(call, end, method, (to, incarnation), &result)?;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        result
+    }
+
+    fn send(&self, end: EndId, method: &str, bytes: usize) -> Result<(u64, Route), Error> {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        let call = inner.next_call;
+        inner.next_call += 1;
+        let EndState {
+            owner,
+            target,
+            enabled,
+        } = inner.ends[end];
+        inner.stats.rpcs += 1;
+        match inner.stats.by_method.get_mut(method) {
+            Some(count) => *count += 1,
+            None => {
+                inner.stats.by_method.insert(method.to_owned(), 1);
+            }
+        }
+        if let Err(e) = wire::check_size(bytes, inner.faults.max_message_bytes) {
+            inner.stats.rejected += 1;
+            inner.event(
+                EventKind::Rejected,
+                call,
+                owner,
+                target,
+                method,
+                bytes,
+                Duration::ZERO,
+            );
+            return Err(e);
+        }
+        inner.stats.bytes += bytes as u64;
+        let faults = &inner.faults;
+        let server = target
+            .filter(|&to| enabled && inner.request_link(owner, to))
+            .and_then(|to| Some((to, inner.nodes[to].server.as_ref()?.incarnation)));
+        let route = self.rng.with(|rng| match server {
+            Some((to, incarnation)) if faults.reliable => Route::Deliver {
+                to,
+                incarnation,
+                delay: Duration::ZERO,
+                lose: false,
+            },
+            Some((to, incarnation)) => Route::Deliver {
+                to,
+                incarnation,
+                delay: uniform_below(rng, faults.max_delay),
+                lose: chance(rng, faults.request_loss),
+            },
+            None => Route::Unreachable {
+                delay: uniform_below(
+                    rng,
+                    if faults.long_delays {
+                        faults.long_unreachable_max_delay
+                    } else {
+                        faults.unreachable_max_delay
+                    },
+                ),
+            },
+        });
+        match route {
+            Route::Deliver { delay, .. } => {
+                inner.event(EventKind::Send, call, owner, target, method, bytes, delay)
+            }
+            Route::Unreachable { delay } => {
+                inner.stats.unreachable += 1;
+                inner.event(
+                    EventKind::Unreachable,
+                    call,
+                    owner,
+                    target,
+                    method,
+                    bytes,
+                    delay,
+                )
+            }
+        }
+        Ok((call, route))
+    }
+
+    fn deliver(
+        &self,
+        call: u64,
+        end: EndId,
+        method: &str,
+        (to, incarnation): (NodeId, u64),
+        request: Vec<u8>,
+    ) -> Result<oneshot::Receiver<Result<Vec<u8>, Error>>, Error> {
+        let mut inner = self.inner.lock();
+        let owner = inner.ends[end].owner;
+        let linked = inner.request_link(owner, to);
+        let server = match &mut inner.nodes[to].server {
+            Some(server) if linked && server.incarnation == incarnation => server,
+            _ => {
+                inner.lose_request(call, end, method, to);
+                return Err(Error::NoReply);
+            }
+        };
+        server.rpcs += 1;
+        let handler = server.handler.clone();
+        inner.event(
+            EventKind::Deliver,
+            call,
+            owner,
+            Some(to),
+            "",
+            request.len(),
+            Duration::ZERO,
+        );
+        let (tx, rx) = oneshot::channel();
+        let task = self.catching_panics(to, async move {
+            let _ = tx.send(handler(request).await);
+        });
+        if let Some(server) = &mut inner.nodes[to].server {
+            spawn_into(&mut server.handlers, task);
+        }
+        Ok(rx)
+    }
+
+    fn reply(
+        &self,
+        call: u64,
+        end: EndId,
+        method: &str,
+        (from, incarnation): (NodeId, u64),
+        result: &Result<Vec<u8>, Error>,
+    ) -> Result<Duration, Error> {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        let owner = inner.ends[end].owner;
+        let same_server = inner.nodes[from]
+            .server
+            .as_ref()
+            .is_some_and(|s| s.incarnation == incarnation);
+        let faults = &inner.faults;
+        let (lost, delay) = self.rng.with(|rng| {
+            let lost = !faults.reliable && chance(rng, faults.reply_loss);
+            let delay = if faults.long_reordering && chance(rng, faults.reorder_chance) {
+                faults.reorder_min_delay + skewed_below(rng, faults.reorder_max_extra)
+            } else {
+                Duration::ZERO
+            };
+            (lost, delay)
+        });
+        if !same_server || !inner.reply_link(from, owner) || lost {
+            inner.stats.replies_lost += 1;
+            inner.event(
+                EventKind::ReplyLost,
+                call,
+                from,
+                Some(owner),
+                "",
+                0,
+                Duration::ZERO,
+            );
+            return Err(Error::NoReply);
+        }
+        let bytes = match result {
+            Ok(reply) => reply.len(),
+            Err(_) => 0,
+        };
+        let limit = inner.faults.max_message_bytes;
+        let refused = matches!(result, Err(Error::Decode(_) | Error::UnknownMethod { .. }));
+        if refused || bytes > limit {
+            inner.stats.rejected += 1;
+            inner.event(
+                EventKind::Rejected,
+                call,
+                from,
+                Some(owner),
+                "",
+                bytes,
+                Duration::ZERO,
+            );
+            wire::check_size(bytes, limit)?;
+        } else {
+            inner.stats.bytes += bytes as u64;
+            inner.event(
+                EventKind::Reply,
+                call,
+                from,
+                Some(owner),
+                method,
+                bytes,
+                delay,
+            );
+        }
+        Ok(delay)
+    }
+}
+
+/// True with probability `p`.
+fn chance(rng: &mut impl Rng, p: Probability) -> bool {
+    rng.random_range(0..1_000_000) < p.per_million()
+}
+
+/// A uniform duration in `[0, bound)`, in whole milliseconds as in Go (tokio's timers have
+/// millisecond resolution, so finer draws would be rounded up past the bound).
+fn uniform_below(rng: &mut impl Rng, bound: Duration) -> Duration {
+    let bound = bound.as_millis() as u64;
+    if bound == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(rng.random_range(0..bound))
+}
+
+/// Go's `rand(1 + rand(bound))`: a duration in `[0, bound)` skewed towards short ones.
+fn skewed_below(rng: &mut impl Rng, bound: Duration) -> Duration {
+    let inner = uniform_below(rng, bound);
+    uniform_below(rng, inner + Duration::from_millis(1))
+}

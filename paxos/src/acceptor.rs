@@ -1,0 +1,228 @@
+//! One peer's acceptor and learner state, and the three message handlers.
+//!
+//! The handlers are plain functions on [`State`], called under the peer's lock: by the RPC
+//! server for messages from other peers, and directly by the peer's own proposer (a peer
+//! calls its own acceptor without an RPC). Each handler keeps the invariants named in its
+//! doc comment; together they are what makes Paxos safe:
+//!
+//! - **P1** an acceptor's promise `n_p` never decreases;
+//! - **P2** an acceptor accepts a proposal only if its ballot is at least `n_p`, so once it
+//!   promised `n` it never accepts below `n`;
+//! - **P3** a promise reports the highest-ballot proposal accepted so far, so the proposer
+//!   can adopt its value (this is what keeps a chosen value chosen);
+//! - **L1** a decided value never changes: only a value chosen by a majority is ever learned,
+//!   and every peer learns the same one;
+//! - **F1** an instance is forgotten only below `min()`, i.e. once every peer said `done`
+//!   with it, and then it stays forgotten.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::protocol::{
+    AcceptArgs, AcceptOutcome, AcceptReply, Ballot, Bytes, DecidedArgs, DecidedReply, PrepareArgs,
+    PrepareOutcome, PrepareReply, Seq,
+};
+
+/// What one peer knows about one instance.
+#[derive(Debug, Default)]
+struct Instance {
+    /// `n_p`: the highest ballot this acceptor promised.
+    promised: Ballot,
+    /// `(n_a, v_a)`: the highest-ballot proposal this acceptor accepted. Dropped once the
+    /// instance is decided (the decision answers every later message instead).
+    accepted: Option<(Ballot, Bytes)>,
+    /// The chosen value, once this peer learned it.
+    decided: Option<Bytes>,
+}
+
+/// Everything one peer remembers.
+#[derive(Debug)]
+pub(crate) struct State {
+    me: usize,
+    instances: BTreeMap<Seq, Instance>,
+    /// `done[p]`: the highest `done` argument heard from peer `p` (`-1` at first).
+    done: Vec<Seq>,
+    /// The highest instance this peer has heard of.
+    max: Seq,
+    /// Instances with a proposer running on this peer (one at a time per instance).
+    pub(crate) proposing: BTreeSet<Seq>,
+    /// The peer was killed: its proposers stop.
+    pub(crate) dead: bool,
+    /// The acceptor votes in no instance up to this one (`-1`: votes in all); see
+    /// [`crate::Peer::abstain_through`].
+    abstain_through: Seq,
+}
+
+impl State {
+    /// The state of a fresh peer `me` of `peers` peers.
+    pub(crate) fn new(me: usize, peers: usize) -> State {
+        State {
+            me,
+            instances: BTreeMap::new(),
+            done: vec![-1; peers],
+            max: -1,
+            proposing: BTreeSet::new(),
+            dead: false,
+            abstain_through: -1,
+        }
+    }
+
+    /// One more than the lowest `done` heard from any peer: instances below are forgotten.
+    pub(crate) fn min(&self) -> Seq {
+        self.done.iter().copied().min().unwrap_or(-1) + 1
+    }
+
+    /// The highest instance this peer has heard of (`-1` at first).
+    pub(crate) fn max(&self) -> Seq {
+        self.max
+    }
+
+    /// This peer's own highest `done` argument, to piggyback on its messages.
+    pub(crate) fn my_done(&self) -> Seq {
+        self.done[self.me]
+    }
+
+    /// Notes that instance `seq` exists.
+    pub(crate) fn see(&mut self, seq: Seq) {
+        self.max = self.max.max(seq);
+    }
+
+    /// Records that peer `peer` is done with every instance up to `done`, and forgets what
+    /// every peer is now done with. Keeps **F1**: `done[p]` only grows, so `min()` only grows.
+    /// A `peer` out of range (a malformed message) is ignored.
+    pub(crate) fn note_done(&mut self, peer: usize, done: Seq) {
+        let Some(slot) = self.done.get_mut(peer) else {
+            return;
+        };
+        if done <= *slot {
+            return;
+        }
+        *slot = done;
+        let min = self.min();
+        // Everything below `min` goes; `split_off` keeps the upper part.
+        self.instances = self.instances.split_off(&min);
+    }
+
+    /// The decided value of `seq`, if this peer learned it.
+    pub(crate) fn decided(&self, seq: Seq) -> Option<&Bytes> {
+        self.instances.get(&seq)?.decided.as_ref()
+    }
+
+    /// The highest round this peer has promised or accepted in `seq`, so a local proposer can
+    /// start above it.
+    pub(crate) fn highest_round(&self, seq: Seq) -> u64 {
+        self.instances.get(&seq).map_or(0, |i| i.promised.round)
+    }
+
+    /// Makes the acceptor refuse to vote in instances up to `seq`.
+    pub(crate) fn abstain_through(&mut self, seq: Seq) {
+        self.abstain_through = self.abstain_through.max(seq);
+        self.see(seq);
+    }
+
+    /// How many instances this peer holds state for, and how many bytes of values.
+    pub(crate) fn held(&self) -> (usize, usize) {
+        let bytes = self
+            .instances
+            .values()
+            .map(|i| {
+                i.accepted.as_ref().map_or(0, |(_, v)| v.len())
+                    + i.decided.as_ref().map_or(0, |v| v.len())
+            })
+            .sum();
+        (self.instances.len(), bytes)
+    }
+
+    /// The instance `seq`, created if it is new. `None` if it was forgotten (**F1**: a
+    /// forgotten instance is never created again).
+    fn instance(&mut self, seq: Seq) -> Option<&mut Instance> {
+        if seq < self.min() {
+            return None;
+        }
+        self.see(seq);
+        Some(self.instances.entry(seq).or_default())
+    }
+
+    /// Phase 1b.
+    ///
+    /// Keeps **P1**: promises `args.ballot` only if it is above `n_p`. Keeps **P3**: the
+    /// promise carries `(n_a, v_a)`. A decided instance answers with its value instead (any
+    /// proposal that could still succeed must carry that value anyway, so nothing is lost).
+    pub(crate) fn prepare(&mut self, args: &PrepareArgs) -> PrepareReply {
+        self.note_done(args.from, args.done);
+        let abstain = args.seq <= self.abstain_through;
+        let outcome = match self.instance(args.seq) {
+            None => PrepareOutcome::Forgotten,
+            Some(instance) => match &instance.decided {
+                Some(value) => PrepareOutcome::Decided(value.clone()),
+                None if abstain => PrepareOutcome::Abstain,
+                None if args.ballot > instance.promised => {
+                    instance.promised = args.ballot;
+                    PrepareOutcome::Promise {
+                        accepted: instance.accepted.clone(),
+                    }
+                }
+                None => PrepareOutcome::Reject {
+                    promised: instance.promised,
+                },
+            },
+        };
+        PrepareReply {
+            outcome,
+            done: self.my_done(),
+        }
+    }
+
+    /// Phase 2b.
+    ///
+    /// Keeps **P2**: accepts only if `args.ballot >= n_p`, and then raises `n_p` to it (so
+    /// **P1** holds too). A decided instance never says "accepted" — a late accept of an old,
+    /// lower ballot may carry another value, and counting it would let that value win — but
+    /// answers with the decision.
+    pub(crate) fn accept(&mut self, args: &AcceptArgs) -> AcceptReply {
+        self.note_done(args.from, args.done);
+        let abstain = args.seq <= self.abstain_through;
+        let outcome = match self.instance(args.seq) {
+            None => AcceptOutcome::Forgotten,
+            Some(instance) => match &instance.decided {
+                Some(value) => AcceptOutcome::Decided(value.clone()),
+                None if abstain => AcceptOutcome::Abstain,
+                None if args.ballot >= instance.promised => {
+                    instance.promised = args.ballot;
+                    instance.accepted = Some((args.ballot, args.value.clone()));
+                    AcceptOutcome::Accepted
+                }
+                None => AcceptOutcome::Reject {
+                    promised: instance.promised,
+                },
+            },
+        };
+        AcceptReply {
+            outcome,
+            done: self.my_done(),
+        }
+    }
+
+    /// Phase 3: learn a decision.
+    ///
+    /// Keeps **L1**: only proposers that saw a majority accept (or that heard of the decision
+    /// from an acceptor) send this, so the value is the chosen one; a second decision for the
+    /// same instance is therefore equal and changes nothing.
+    pub(crate) fn decided_message(&mut self, args: &DecidedArgs) -> DecidedReply {
+        self.note_done(args.from, args.done);
+        self.learn(args.seq, &args.value);
+        DecidedReply {
+            done: self.my_done(),
+        }
+    }
+
+    /// Records that `value` was chosen in `seq` (unless `seq` was forgotten). The accepted
+    /// proposal is dropped: from now on the decision answers every message about `seq`.
+    pub(crate) fn learn(&mut self, seq: Seq, value: &Bytes) {
+        if let Some(instance) = self.instance(seq)
+            && instance.decided.is_none()
+        {
+            instance.decided = Some(value.clone());
+            instance.accepted = None;
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! [`Peer`]: the application's handle on one Paxos peer, and the RPC server around it.
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use tarpc::context::Context;
+
+use crate::acceptor::State;
+use crate::proposer;
+use crate::protocol::{
+    AcceptArgs, AcceptReply, Bytes, DecidedArgs, DecidedReply, Paxos, PaxosLinks, PrepareArgs,
+    PrepareReply, Seq, Transport,
+};
+
+/// What a value must be to be agreed on: anything serde can carry (it crosses the network).
+pub trait Value: Serialize + DeserializeOwned + Send + Sync + 'static {}
+
+impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Value for T {}
+
+/// What a peer knows about an instance (Go's `Fate` and value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status<V> {
+    /// The instance is decided, on this value.
+    Decided(V),
+    /// Not decided yet, as far as this peer knows.
+    Pending,
+    /// The instance is below `min()`: it was decided and then forgotten.
+    Forgotten,
+}
+
+/// What can go wrong when starting an agreement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The value could not be serialized.
+    Encode(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Encode(why) => write!(f, "cannot serialize the proposed value: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The shared insides of a peer: its identity, links and state.
+pub(crate) struct Core {
+    pub(crate) me: usize,
+    pub(crate) peers: Vec<String>,
+    pub(crate) net: labrpc::Network,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) state: Mutex<State>,
+}
+
+/// One Paxos peer, agreeing with the others on a sequence of values of type `V`.
+///
+/// Cheap to clone: clones are handles on the same peer. Every method but [`Peer::start`]'s
+/// background work is local and returns at once.
+pub struct Peer<V> {
+    core: Arc<Core>,
+    value: PhantomData<fn(V) -> V>,
+}
+
+impl<V> Clone for Peer<V> {
+    fn clone(&self) -> Self {
+        Peer {
+            core: Arc::clone(&self.core),
+            value: PhantomData,
+        }
+    }
+}
+
+impl<V> fmt::Debug for Peer<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Peer({})", self.core.peers[self.core.me])
+    }
+}
+
+impl<V: Value> Peer<V> {
+    /// Peer `me` of the peers on nodes `peers` (peer `i` runs on node `peers[i]`): serves the
+    /// [`Paxos`] service on node `peers[me]` and calls the others from there.
+    ///
+    /// # Panics
+    /// If `me` is not an index of `peers` (a programming error).
+    pub fn new(net: &labrpc::Network, peers: &[String], me: usize) -> Peer<V> {
+        let links = PaxosLinks::new(net, &peers[me], peers);
+        let peer = Peer::with_transport(net, peers, me, Arc::new(links));
+        net.add_server(&peers[me], PaxosServer::new(&peer).serve());
+        peer
+    }
+
+    /// Peer `me` that calls the others through `transport` and serves nothing itself: the
+    /// application serves the Paxos messages on node `peers[me]` and hands them to
+    /// [`Peer::on_prepare`], [`Peer::on_accept`] and [`Peer::on_decided`].
+    ///
+    /// # Panics
+    /// If `me` is not an index of `peers` (a programming error).
+    pub fn with_transport(
+        net: &labrpc::Network,
+        peers: &[String],
+        me: usize,
+        transport: Arc<dyn Transport>,
+    ) -> Peer<V> {
+        assert!(me < peers.len(), "peer index {me} out of range");
+        Peer {
+            core: Arc::new(Core {
+                me,
+                peers: peers.to_vec(),
+                net: net.clone(),
+                transport,
+                state: Mutex::new(State::new(me, peers.len())),
+            }),
+            value: PhantomData,
+        }
+    }
+
+    /// Starts agreement on instance `seq`, proposing `value`, and returns at once; the
+    /// proposer runs as a task of this peer's node. Does nothing if the instance is already
+    /// decided or forgotten here, or if this peer already proposes in it.
+    pub fn start(&self, seq: Seq, value: &V) -> Result<(), Error> {
+        let bytes = postcard::to_allocvec(value)
+            .map(Bytes)
+            .map_err(|e| Error::Encode(e.to_string()))?;
+        {
+            let mut state = self.core.state.lock();
+            if state.dead || seq < state.min() || state.decided(seq).is_some() {
+                return Ok(());
+            }
+            state.see(seq);
+            if !state.proposing.insert(seq) {
+                return Ok(());
+            }
+        }
+        let core = Arc::clone(&self.core);
+        self.core.net.spawn(
+            &self.core.peers[self.core.me],
+            proposer::propose(core, seq, bytes),
+        );
+        Ok(())
+    }
+
+    /// What this peer knows about instance `seq`. Local: it sends nothing.
+    ///
+    /// A decided value that does not decode as `V` (sent by a peer of another value type)
+    /// is reported as pending.
+    pub fn status(&self, seq: Seq) -> Status<V> {
+        let state = self.core.state.lock();
+        if seq < state.min() {
+            return Status::Forgotten;
+        }
+        match state.decided(seq).map(|bytes| postcard::from_bytes(bytes)) {
+            Some(Ok(value)) => Status::Decided(value),
+            _ => Status::Pending,
+        }
+    }
+
+    /// Says that this peer's application no longer needs instances `<= seq`. Once every peer
+    /// has said so (the news travels on the peers' messages), they are forgotten.
+    pub fn done(&self, seq: Seq) {
+        let mut state = self.core.state.lock();
+        let me = self.core.me;
+        state.note_done(me, seq);
+    }
+
+    /// The highest instance this peer has heard of (`-1` at first).
+    pub fn max(&self) -> Seq {
+        self.core.state.lock().max()
+    }
+
+    /// One more than the lowest `done` argument over all peers, as far as this peer knows
+    /// (`0` at first). Instances below are forgotten.
+    pub fn min(&self) -> Seq {
+        self.core.state.lock().min()
+    }
+
+    /// Crashes the peer: its proposers stop and its node is killed (see
+    /// [`labrpc::Network::kill`]).
+    pub fn kill(&self) {
+        self.core.state.lock().dead = true;
+        self.core.net.kill(&self.core.peers[self.core.me]);
+    }
+
+    /// Makes the acceptor abstain in every instance up to `seq`: it neither promises nor
+    /// accepts there (it still learns decisions). A peer restarted without its old state calls
+    /// this with a bound on the instances it may have voted in before: a forgotten promise
+    /// could otherwise let two different values be chosen.
+    pub fn abstain_through(&self, seq: Seq) {
+        self.core.state.lock().abstain_through(seq);
+    }
+
+    /// Requests delivered to this peer's node (Go's RPC count; its own acceptor is called
+    /// directly and not counted).
+    pub fn rpc_count(&self) -> u64 {
+        self.core.net.rpc_count(&self.core.peers[self.core.me])
+    }
+
+    /// How many instances this peer holds state for, and how many bytes of values (the
+    /// tests' stand-in for Go's memory statistics).
+    pub fn held(&self) -> (usize, usize) {
+        self.core.state.lock().held()
+    }
+
+    /// This peer's index.
+    pub fn me(&self) -> usize {
+        self.core.me
+    }
+
+    /// Handles a prepare from another peer (for an application serving Paxos itself).
+    pub fn on_prepare(&self, args: PrepareArgs) -> PrepareReply {
+        self.core.state.lock().prepare(&args)
+    }
+
+    /// Handles an accept from another peer.
+    pub fn on_accept(&self, args: AcceptArgs) -> AcceptReply {
+        self.core.state.lock().accept(&args)
+    }
+
+    /// Handles a decision from another peer.
+    pub fn on_decided(&self, args: DecidedArgs) -> DecidedReply {
+        self.core.state.lock().decided_message(&args)
+    }
+}
+
+/// The [`Paxos`] RPC server of one peer: it hands each message to the peer's acceptor.
+#[derive(Clone)]
+pub struct PaxosServer {
+    core: Arc<Core>,
+}
+
+impl PaxosServer {
+    /// The server of `peer`.
+    pub fn new<V: Value>(peer: &Peer<V>) -> PaxosServer {
+        PaxosServer {
+            core: Arc::clone(&peer.core),
+        }
+    }
+}
+
+impl Paxos for PaxosServer {
+    async fn prepare(self, _: Context, args: PrepareArgs) -> PrepareReply {
+        self.core.state.lock().prepare(&args)
+    }
+
+    async fn accept(self, _: Context, args: AcceptArgs) -> AcceptReply {
+        self.core.state.lock().accept(&args)
+    }
+
+    async fn decided(self, _: Context, args: DecidedArgs) -> DecidedReply {
+        self.core.state.lock().decided_message(&args)
+    }
+}

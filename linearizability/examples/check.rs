@@ -1,0 +1,149 @@
+//! Checks history files given on the command line and prints each verdict.
+//!
+//! ```text
+//! cargo run --release -p linearizability --example check -- tests/data/etcd/etcd_000.log
+//! cargo run --release -p linearizability --example check -- --html pictures/ tests/data/kv/*.txt
+//! ```
+//!
+//! Formats: Jepsen etcd logs (a register) and key/value EDN lines (see the `parse` module).
+//! Options: `--html DIR` writes `DIR/<file>.html`, a picture of each history;
+//! `--time SECONDS` gives up with "unknown" after that long per file.
+//! Exit status: 0 if every file is linearizable, 1 if any is a violation, 2 otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use linearizability::models::KvMap;
+use linearizability::parse::{AnyHistory, EtcdRegister, parse_any};
+use linearizability::{Limits, Model, Operation, Report, Verdict, check_with, html};
+
+struct Options {
+    files: Vec<PathBuf>,
+    html_dir: Option<PathBuf>,
+    limits: Limits,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        files: Vec::new(),
+        html_dir: None,
+        limits: Limits::none(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--html" => {
+                let dir = args.next().ok_or("--html needs a directory")?;
+                options.html_dir = Some(dir.into());
+            }
+            "--time" => {
+                let secs = args.next().ok_or("--time needs a number of seconds")?;
+                let secs: f64 = secs
+                    .parse()
+                    .map_err(|_| format!("--time: not a number: {secs}"))?;
+                let time =
+                    Duration::try_from_secs_f64(secs).map_err(|e| format!("--time {secs}: {e}"))?;
+                options.limits = Limits::time(time);
+            }
+            "-h" | "--help" => {
+                return Err("usage: check [--html DIR] [--time SECONDS] FILE...".into());
+            }
+            _ => options.files.push(arg.into()),
+        }
+    }
+    if options.files.is_empty() {
+        return Err("usage: check [--html DIR] [--time SECONDS] FILE...".into());
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = &options.html_dir
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("cannot create {}: {e}", dir.display());
+        return ExitCode::from(2);
+    }
+
+    let mut worst = Verdict::Linearizable;
+    let mut failed = false;
+    for file in &options.files {
+        match check_file(file, &options) {
+            Ok(verdict) => worst = worst.max(verdict),
+            Err(message) => {
+                eprintln!("{}: error: {message}", file.display());
+                failed = true;
+            }
+        }
+    }
+    match (failed, worst) {
+        (false, Verdict::Linearizable) => ExitCode::SUCCESS,
+        (_, Verdict::Violation) => ExitCode::from(1),
+        _ => ExitCode::from(2),
+    }
+}
+
+fn check_file(file: &Path, options: &Options) -> Result<Verdict, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+    match parse_any(&text).map_err(|e| e.to_string())? {
+        AnyHistory::Etcd(history) => report(file, &EtcdRegister::new(None), &history, options),
+        AnyHistory::Kv(history) => report(file, &KvMap, &history, options),
+    }
+}
+
+fn report<M: Model>(
+    file: &Path,
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    options: &Options,
+) -> Result<Verdict, String> {
+    let report: Report = check_with(model, history, options.limits).map_err(|e| e.to_string())?;
+    println!(
+        "{}: {} ({} operations, {} parts, {} search steps)",
+        file.display(),
+        report.verdict,
+        history.len(),
+        report.parts.len(),
+        report.steps()
+    );
+    if std::env::var_os("CHECK_DEBUG").is_some() {
+        for part in &report.parts {
+            println!(
+                "  part {} ops {} steps {} lin {}",
+                part.ops.len(),
+                part.verdict,
+                part.steps,
+                part.linearization.len()
+            );
+        }
+    }
+    for part in report.violations() {
+        let breaks = part
+            .breaking_op
+            .and_then(|op| history.get(op))
+            .map(|op| model.describe_operation(&op.input, op.output()))
+            .unwrap_or_else(|| "?".into());
+        println!(
+            "  part of {} operations: longest linearizable prefix {} operations, breaks at {breaks}",
+            part.ops.len(),
+            part.linearization.len()
+        );
+    }
+    if let Some(dir) = &options.html_dir {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        let path = dir.join(format!("{}.html", name.unwrap_or_else(|| "history".into())));
+        let title = file.display().to_string();
+        std::fs::write(&path, html::render(&title, model, history, &report))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("  picture: {}", path.display());
+    }
+    Ok(report.verdict)
+}

@@ -79,8 +79,11 @@ fn register_answer(state: &i64, input: &In<i64>) -> Out<i64> {
     }
 }
 
+/// A history of register operations.
+type RegisterHistory = Vec<Operation<In<i64>, Out<i64>>>;
+
 /// Register histories with at least one read whose reply is known (the `usize` picks it).
-fn register_history() -> impl Strategy<Value = (Vec<Operation<In<i64>, Out<i64>>>, usize)> {
+fn register_history() -> impl Strategy<Value = (RegisterHistory, usize)> {
     (1..25usize)
         .prop_flat_map(|n| {
             (

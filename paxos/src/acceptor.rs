@@ -113,10 +113,12 @@ impl State {
         self.instances.get(&seq).map_or(0, |i| i.promised.round)
     }
 
-    /// Makes the acceptor refuse to vote in instances up to `seq`.
+    /// Makes the acceptor refuse to vote in instances up to `seq` (and vote in all above).
     pub(crate) fn abstain_through(&mut self, seq: Seq) {
-        self.abstain_through = self.abstain_through.max(seq);
-        self.see(seq);
+        self.abstain_through = seq;
+        if seq < Seq::MAX {
+            self.see(seq);
+        }
     }
 
     /// How many instances this peer holds state for, and how many bytes of values.

@@ -185,10 +185,12 @@ impl<V: Value> Peer<V> {
         self.core.net.kill(&self.core.peers[self.core.me]);
     }
 
-    /// Makes the acceptor abstain in every instance up to `seq`: it neither promises nor
-    /// accepts there (it still learns decisions). A peer restarted without its old state calls
-    /// this with a bound on the instances it may have voted in before: a forgotten promise
-    /// could otherwise let two different values be chosen.
+    /// Makes the acceptor abstain in every instance up to `seq` and vote in every instance
+    /// above (`-1`, the default: vote everywhere; `Seq::MAX`: nowhere). An abstaining
+    /// acceptor neither promises nor accepts; it still learns decisions and its proposer still
+    /// proposes. A peer restarted without its old state abstains everywhere until it knows a
+    /// bound on the instances it may have voted in before its crash, then abstains up to that
+    /// bound: a forgotten promise could otherwise let two different values be chosen.
     pub fn abstain_through(&self, seq: Seq) {
         self.core.state.lock().abstain_through(seq);
     }

@@ -1,0 +1,366 @@
+//! The key/value server: a replica that applies the Paxos log in order.
+//!
+//! Every operation, Gets included, is put in a Paxos instance; every server applies the
+//! decided instances `0, 1, 2, ...` in order to its own copy of the map. Invariants:
+//!
+//! - **K1** (same state) a server's map is the result of applying the decided log prefix
+//!   `0..next` in order, skipping no-ops and repeats: equal prefixes give equal maps;
+//! - **K2** (exactly once) an operation is applied only if its clerk's sequence number is
+//!   above the last one applied for that clerk (`last`), so a resent operation that was
+//!   decided twice takes effect once, and its reply is kept to answer the resend;
+//! - **K3** (no holes) a server reaches instance `seq` only after applying every instance
+//!   below; an instance it never heard decided, it learns by proposing a no-op there (Paxos
+//!   then hands back the value already chosen, if any);
+//! - **K4** (bounded memory) once applied, an instance is declared `done`, so Paxos forgets it
+//!   when every server has applied it.
+//!
+//! A server restarted with empty state ([`KvServer::restart`]) has forgotten its Paxos
+//! promises, so its acceptor abstains until it has copied the state of the others (see
+//! [`KvServer::restart`] for the bound); only then does it serve.
+
+use futures::FutureExt;
+use labrpc::Network;
+use parking_lot::Mutex;
+use paxos::protocol::{
+    AcceptArgs, AcceptReply, Call, DecidedArgs, DecidedReply, PrepareArgs, PrepareReply, Seq,
+};
+use paxos::{Peer, Status, Transport};
+use rand::Rng;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tarpc::context::Context;
+
+use crate::common::{
+    ClientOp, KvEnd, KvError, KvPaxos, KvPaxosClient, KvReply, Op, OpKind, Snapshot,
+};
+
+/// How long a server works on one request before telling the clerk to try elsewhere.
+const AGREEMENT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The first wait between two looks at an undecided instance; it doubles up to the next.
+const POLL_MIN: Duration = Duration::from_millis(1);
+/// The longest wait between two looks at an undecided instance.
+const POLL_MAX: Duration = Duration::from_millis(64);
+/// A restarted server waits this long before asking for the others' state, so that every
+/// message its previous incarnation sent has arrived or is lost (labrpc delays requests by
+/// at most 27 ms, and a killed node's calls in flight are dropped).
+const QUIET: Duration = Duration::from_millis(100);
+
+/// One replica.
+#[derive(Clone)]
+pub struct KvServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    me: usize,
+    servers: Vec<String>,
+    net: Network,
+    px: Peer<Op>,
+    others: Vec<KvPaxosClient<KvEnd>>,
+    state: Mutex<State>,
+}
+
+/// The replica's state (**K1**, **K2**).
+#[derive(Default)]
+struct State {
+    data: BTreeMap<String, String>,
+    /// Per clerk: the last sequence number applied, and its reply.
+    last: BTreeMap<u64, (u64, String)>,
+    /// The next instance to apply.
+    next: Seq,
+    /// False while a restarted server catches up.
+    ready: bool,
+}
+
+/// The Paxos messages of a paxoskv server travel as methods of its [`KvPaxos`] service.
+struct Links {
+    clients: Vec<KvPaxosClient<KvEnd>>,
+}
+
+impl Transport for Links {
+    fn prepare(&self, to: usize, args: PrepareArgs) -> Call<PrepareReply> {
+        let client = self.clients[to].clone();
+        async move {
+            client
+                .prepare(labrpc::context(), args)
+                .await
+                .map_err(labrpc::Error::from)
+        }
+        .boxed_local()
+    }
+
+    fn accept(&self, to: usize, args: AcceptArgs) -> Call<AcceptReply> {
+        let client = self.clients[to].clone();
+        async move {
+            client
+                .accept(labrpc::context(), args)
+                .await
+                .map_err(labrpc::Error::from)
+        }
+        .boxed_local()
+    }
+
+    fn decided(&self, to: usize, args: DecidedArgs) -> Call<DecidedReply> {
+        let client = self.clients[to].clone();
+        async move {
+            client
+                .decided(labrpc::context(), args)
+                .await
+                .map_err(labrpc::Error::from)
+        }
+        .boxed_local()
+    }
+}
+
+impl KvServer {
+    /// Starts server `me` of the servers on nodes `servers`, with an empty map, serving at
+    /// once (the first start of a cluster).
+    ///
+    /// # Panics
+    /// If `me` is not an index of `servers` (a programming error).
+    pub fn start(net: &Network, servers: &[String], me: usize) -> KvServer {
+        let server = KvServer::make(net, servers, me, true);
+        net.add_server(&servers[me], server.clone().serve());
+        server
+    }
+
+    /// Restarts server `me` after a crash, with empty state (a new incarnation of its node).
+    ///
+    /// Its acceptor abstains from every instance at first, since it may have promised or
+    /// accepted anything before the crash. After a quiet period it asks the others for their
+    /// state until `n - n/2` of them (at least one member of every majority that excludes
+    /// it) answer ready; it then takes the most advanced state, abstains up to the highest
+    /// instance any of them knows (any instance it may have voted in is known to a member
+    /// of the majority that voted with it), and serves.
+    ///
+    /// # Panics
+    /// If `me` is not an index of `servers` (a programming error).
+    pub fn restart(net: &Network, servers: &[String], me: usize) -> KvServer {
+        let server = KvServer::make(net, servers, me, false);
+        server.inner.px.abstain_through(Seq::MAX);
+        net.add_server(&servers[me], server.clone().serve());
+        let recovering = server.clone();
+        net.spawn(&servers[me], async move { recovering.recover().await });
+        server
+    }
+
+    fn make(net: &Network, servers: &[String], me: usize, ready: bool) -> KvServer {
+        let clients: Vec<KvPaxosClient<KvEnd>> = servers
+            .iter()
+            .map(|to| KvPaxosClient::from(net.client(&servers[me], to)))
+            .collect();
+        let links = Links {
+            clients: clients.clone(),
+        };
+        let px = Peer::with_transport(net, servers, me, Arc::new(links));
+        KvServer {
+            inner: Arc::new(Inner {
+                me,
+                servers: servers.to_vec(),
+                net: net.clone(),
+                px,
+                others: clients,
+                state: Mutex::new(State {
+                    ready,
+                    ..State::default()
+                }),
+            }),
+        }
+    }
+
+    /// Crashes the server (kills its node).
+    pub fn kill(&self) {
+        self.inner.px.kill();
+    }
+
+    /// A copy of the key/value map.
+    pub fn data(&self) -> BTreeMap<String, String> {
+        self.inner.state.lock().data.clone()
+    }
+
+    /// The next log instance this server will apply.
+    pub fn applied(&self) -> Seq {
+        self.inner.state.lock().next
+    }
+
+    /// Whether the server serves (false while a restarted server catches up).
+    pub fn is_ready(&self) -> bool {
+        self.inner.state.lock().ready
+    }
+
+    /// Bytes this server holds: values in Paxos instances not yet forgotten, plus the keys
+    /// and values of its map (the tests' stand-in for Go's memory statistics).
+    pub fn held_bytes(&self) -> usize {
+        let map: usize = self
+            .inner
+            .state
+            .lock()
+            .data
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        self.inner.px.held().1 + map
+    }
+
+    /// The server's Paxos peer (for statistics).
+    pub fn paxos(&self) -> &Peer<Op> {
+        &self.inner.px
+    }
+
+    /// Runs `op` through the log and returns its reply (**K2**: at most once).
+    async fn run(&self, op: ClientOp) -> KvReply {
+        let deadline = tokio::time::Instant::now() + AGREEMENT_TIMEOUT;
+        let px = &self.inner.px;
+        loop {
+            let seq = {
+                let state = self.inner.state.lock();
+                if !state.ready {
+                    return Err(KvError::NotReady);
+                }
+                if let Some((seq, reply)) = state.last.get(&op.client)
+                    && *seq == op.seq
+                {
+                    return Ok(reply.clone());
+                }
+                state.next.max(px.max() + 1)
+            };
+            if px.start(seq, &Op::Client(op.clone())).is_err() {
+                return Err(KvError::Lost);
+            }
+            // Apply everything up to our instance; if it holds another operation, the loop
+            // tries the next free instance.
+            self.catch_up(seq, deadline).await?;
+        }
+    }
+
+    /// Applies every instance up to `upto`, filling holes with no-ops (**K3**).
+    async fn catch_up(&self, upto: Seq, deadline: tokio::time::Instant) -> Result<(), KvError> {
+        let px = &self.inner.px;
+        let mut wait = POLL_MIN;
+        loop {
+            let next = self.inner.state.lock().next;
+            if next > upto {
+                return Ok(());
+            }
+            match px.status(next) {
+                Status::Decided(op) => {
+                    self.apply(next, op);
+                    wait = POLL_MIN;
+                }
+                Status::Forgotten => return Err(KvError::Lost),
+                Status::Pending => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(KvError::NoAgreement);
+                    }
+                    // Harmless if someone (this server included) already proposes there.
+                    if px.start(next, &Op::Noop).is_err() {
+                        return Err(KvError::Lost);
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(POLL_MAX);
+                }
+            }
+        }
+    }
+
+    /// Applies instance `seq` if it is the next one (another request of this server may have
+    /// applied it meanwhile), then says `done` with it (**K1**, **K2**, **K4**).
+    fn apply(&self, seq: Seq, op: Op) {
+        let mut state = self.inner.state.lock();
+        if state.next != seq {
+            return;
+        }
+        if let Op::Client(op) = op {
+            let fresh = state
+                .last
+                .get(&op.client)
+                .is_none_or(|(last, _)| op.seq > *last);
+            if fresh {
+                let reply = match op.kind {
+                    OpKind::Get { key } => state.data.get(&key).cloned().unwrap_or_default(),
+                    OpKind::Put { key, value } => {
+                        state.data.insert(key, value);
+                        String::new()
+                    }
+                    OpKind::Append { key, value } => {
+                        state.data.entry(key).or_default().push_str(&value);
+                        String::new()
+                    }
+                };
+                state.last.insert(op.client, (op.seq, reply));
+            }
+        }
+        state.next = seq + 1;
+        drop(state);
+        self.inner.px.done(seq);
+    }
+
+    /// State transfer after a restart (see [`KvServer::restart`]).
+    async fn recover(self) {
+        let inner = &self.inner;
+        let n = inner.servers.len();
+        let needed = n - n / 2;
+        tokio::time::sleep(QUIET).await;
+        loop {
+            let calls = (0..n).filter(|&i| i != inner.me).map(|i| {
+                let client = inner.others[i].clone();
+                async move { client.snapshot(labrpc::context()).await }
+            });
+            let snapshots: Vec<Snapshot> = futures::future::join_all(calls)
+                .await
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|s| s.ready)
+                .collect();
+            if snapshots.len() >= needed {
+                let bound = snapshots.iter().map(|s| s.max).max().unwrap_or(-1);
+                if let Some(best) = snapshots.into_iter().max_by_key(|s| s.next) {
+                    let mut state = inner.state.lock();
+                    state.data = best.data;
+                    state.last = best.last;
+                    state.next = best.next;
+                    state.ready = true;
+                    drop(state);
+                    inner.px.abstain_through(bound);
+                    inner.px.done(best.next - 1);
+                    return;
+                }
+            }
+            let wait = inner.net.rng().random_range(50..150);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
+    }
+}
+
+impl KvPaxos for KvServer {
+    async fn execute(self, _: Context, op: ClientOp) -> KvReply {
+        self.run(op).await
+    }
+
+    async fn prepare(self, _: Context, args: PrepareArgs) -> PrepareReply {
+        self.inner.px.on_prepare(args)
+    }
+
+    async fn accept(self, _: Context, args: AcceptArgs) -> AcceptReply {
+        self.inner.px.on_accept(args)
+    }
+
+    async fn decided(self, _: Context, args: DecidedArgs) -> DecidedReply {
+        self.inner.px.on_decided(args)
+    }
+
+    async fn snapshot(self, _: Context) -> Snapshot {
+        let state = self.inner.state.lock();
+        if !state.ready {
+            return Snapshot::default();
+        }
+        Snapshot {
+            ready: true,
+            next: state.next,
+            max: self.inner.px.max(),
+            data: state.data.clone(),
+            last: state.last.clone(),
+        }
+    }
+}

@@ -17,10 +17,15 @@ use crate::checker::{PartReport, Report, Verdict};
 use crate::history::{Operation, Time};
 use crate::model::Model;
 
-/// Width of one event column, in pixels.
-const COLUMN: f64 = 14.0;
+/// Width of one event column, in pixels: at least this narrow...
+const MIN_COLUMN: f64 = 22.0;
+/// ...and at most this wide, aiming at this width for the whole time line.
+const MAX_COLUMN: f64 = 90.0;
+const TARGET_WIDTH: f64 = 800.0;
+/// Room right of the time line for the "breaks here" mark.
+const RIGHT_MARGIN: f64 = 110.0;
 /// Height of one client row.
-const ROW: f64 = 30.0;
+const ROW: f64 = 34.0;
 /// Left margin holding the client names.
 const LEFT: f64 = 90.0;
 /// Top margin above the first row.
@@ -82,8 +87,10 @@ fn render_part<M: Model>(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let x = |t: Time| LEFT + COLUMN * (times.partition_point(|&u| u < t) as f64 + 0.5);
-    let right = LEFT + COLUMN * (times.len() as f64 + 1.0);
+    let column = (TARGET_WIDTH / times.len().max(1) as f64).clamp(MIN_COLUMN, MAX_COLUMN);
+    let x = |t: Time| LEFT + column * (times.partition_point(|&u| u < t) as f64 + 0.5);
+    let right = LEFT + column * (times.len() as f64 + 1.0);
+    let width = right + RIGHT_MARGIN;
     let clients: Vec<usize> = ops
         .iter()
         .map(|op| op.client)
@@ -138,15 +145,15 @@ fn render_part<M: Model>(
     }
     let _ = writeln!(
         out,
-        "<div class=\"scroll\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{right:.0}\" height=\"{height:.0}\">"
+        "<div class=\"scroll\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\">"
     );
     for &client in &clients {
         let _ = writeln!(
             out,
             "<text class=\"client\" x=\"4\" y=\"{:.1}\">client {client}</text><line class=\"lane\" x1=\"{LEFT}\" x2=\"{right:.0}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
-            y(client) + ROW * 0.6,
-            y(client) + ROW - 2.0,
-            y(client) + ROW - 2.0
+            y(client) + 24.0,
+            y(client) + ROW - 1.0,
+            y(client) + ROW - 1.0
         );
     }
 
@@ -189,12 +196,12 @@ fn render_part<M: Model>(
             "<g class=\"{class}{unknown}\" data-info=\"{}\"><title>{}</title><rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
             escape(&info),
             escape(&info),
-            y(op.client) + 4.0,
+            y(op.client) + 10.0,
             (x1 - x0).max(4.0),
-            ROW - 10.0,
+            20.0,
             x0 + 3.0,
-            y(op.client) + ROW * 0.6,
-            escape(&desc)
+            y(op.client) + 24.0,
+            escape(&fit(&desc, x1 - x0 - 6.0))
         );
     }
 
@@ -206,7 +213,8 @@ fn render_part<M: Model>(
         if let Some(op) = history.get(i) {
             let px = x(op.call).max(last);
             last = px;
-            points.push((px, y(op.client) + ROW / 2.0 - 1.0));
+            // On the top edge of the bar, clear of its label.
+            points.push((px, y(op.client) + 9.0));
         }
     }
     if points.len() > 1 {
@@ -223,8 +231,8 @@ fn render_part<M: Model>(
     for (k, (px, py)) in points.iter().enumerate() {
         let _ = writeln!(
             out,
-            "<g class=\"point\"><circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"7\"/><text x=\"{px:.1}\" y=\"{:.1}\">{}</text></g>",
-            py + 3.5,
+            "<g class=\"point\"><circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"6.5\"/><text x=\"{px:.1}\" y=\"{:.1}\">{}</text></g>",
+            py + 3.0,
             k + 1
         );
     }
@@ -233,10 +241,23 @@ fn render_part<M: Model>(
             out,
             "<g class=\"breakmark\"><text x=\"{:.1}\" y=\"{:.1}\">✗ breaks here</text></g>",
             op.outcome.returned_at().map_or(right - 90.0, x) + 4.0,
-            y(op.client) + ROW * 0.6
+            y(op.client) + 24.0
         );
     }
     out.push_str("</svg></div>\n</details>\n");
+}
+
+/// Shortens `text` to what fits in `width` pixels of the 11px monospace font.
+fn fit(text: &str, width: f64) -> String {
+    const CHAR_WIDTH: f64 = 6.7;
+    let room = (width / CHAR_WIDTH).floor().max(0.0) as usize;
+    if text.chars().count() <= room {
+        text.to_string()
+    } else if room < 2 {
+        String::new()
+    } else {
+        text.chars().take(room - 1).chain(['…']).collect()
+    }
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -281,7 +302,7 @@ svg text { font: 11px ui-monospace, monospace; }
 .op:hover rect, .op.selected rect { stroke: #2471a3; stroke-width: 2.5; }
 .order { fill: none; stroke: #2471a3; stroke-width: 1.5; opacity: .6; }
 .point circle { fill: #2471a3; }
-.point text { fill: white; text-anchor: middle; font-size: 9px; pointer-events: none; }
+.point text { fill: white; text-anchor: middle; font-size: 8px; pointer-events: none; }
 .breakmark text { fill: #c0392b; font-weight: bold; }
 .legend .k { padding: 1px 6px; border-radius: 3px; border: 1px solid; margin-right: .5em; }
 .legend .lin { background: #d5f5e3; border-color: #27ae60; }

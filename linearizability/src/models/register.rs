@@ -93,16 +93,33 @@ impl<V: Clone + Eq + Hash + Debug> Model for Register<V> {
         output: Option<&RegisterOutput<V>>,
     ) -> String {
         let call = match input {
-            RegisterInput::Read => "read()".to_string(),
-            RegisterInput::Write(v) => format!("write({v:?})"),
-            RegisterInput::Cas { from, to } => format!("cas({from:?}, {to:?})"),
+            RegisterInput::Read => "read".to_string(),
+            RegisterInput::Write(v) => format!("write {}", short(v)),
+            RegisterInput::Cas { from, to } => format!("cas {}→{}", short(from), short(to)),
         };
         match output {
-            None => format!("{call} -> ?"),
-            Some(RegisterOutput::Read(v)) => format!("{call} -> {v:?}"),
+            None => format!("{call} ?"),
+            Some(RegisterOutput::Read(v)) => format!("{call} {}", short(v)),
             Some(RegisterOutput::Written) => call,
-            Some(RegisterOutput::Cas(true)) => format!("{call} -> ok"),
-            Some(RegisterOutput::Cas(false)) => format!("{call} -> failed"),
+            Some(RegisterOutput::Cas(true)) => format!("{call} ok"),
+            Some(RegisterOutput::Cas(false)) => format!("{call} failed"),
         }
+    }
+
+    fn describe_state(&self, state: &V) -> String {
+        short(state)
+    }
+}
+
+/// A value as short text for the picture: optional values (`Option<i64>` in the etcd logs)
+/// show as the value itself or `nil`.
+fn short<V: Debug>(value: &V) -> String {
+    let text = format!("{value:?}");
+    if text == "None" {
+        return "nil".into();
+    }
+    match text.strip_prefix("Some(").and_then(|t| t.strip_suffix(')')) {
+        Some(inner) => inner.to_string(),
+        None => text,
     }
 }

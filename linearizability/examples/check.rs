@@ -7,7 +7,8 @@
 //!
 //! Formats: Jepsen etcd logs (a register) and key/value EDN lines (see the `parse` module).
 //! Options: `--html DIR` writes `DIR/<file>.html`, a picture of each history;
-//! `--time SECONDS` gives up with "unknown" after that long per file.
+//! `--time SECONDS` gives up with "unknown" after that long per file; `--all-parts` keeps
+//! searching the other parts after a violation; `-v` prints every part's result.
 //! Exit status: 0 if every file is linearizable, 1 if any is a violation, 2 otherwise.
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ struct Options {
     files: Vec<PathBuf>,
     html_dir: Option<PathBuf>,
     limits: Limits,
+    verbose: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -29,6 +31,7 @@ fn parse_args() -> Result<Options, String> {
         files: Vec::new(),
         html_dir: None,
         limits: Limits::none(),
+        verbose: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -46,14 +49,18 @@ fn parse_args() -> Result<Options, String> {
                     Duration::try_from_secs_f64(secs).map_err(|e| format!("--time {secs}: {e}"))?;
                 options.limits = Limits::time(time);
             }
+            "--all-parts" => options.limits.all_parts = true,
+            "-v" | "--verbose" => options.verbose = true,
             "-h" | "--help" => {
-                return Err("usage: check [--html DIR] [--time SECONDS] FILE...".into());
+                return Err(
+                    "usage: check [--html DIR] [--time SECONDS] [--all-parts] [-v] FILE...".into(),
+                );
             }
             _ => options.files.push(arg.into()),
         }
     }
     if options.files.is_empty() {
-        return Err("usage: check [--html DIR] [--time SECONDS] FILE...".into());
+        return Err("usage: check [--html DIR] [--time SECONDS] [--all-parts] [-v] FILE...".into());
     }
     Ok(options)
 }
@@ -73,21 +80,23 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let mut worst = Verdict::Linearizable;
+    let mut verdicts = Vec::new();
     let mut failed = false;
     for file in &options.files {
         match check_file(file, &options) {
-            Ok(verdict) => worst = worst.max(verdict),
+            Ok(verdict) => verdicts.push(verdict),
             Err(message) => {
                 eprintln!("{}: error: {message}", file.display());
                 failed = true;
             }
         }
     }
-    match (failed, worst) {
-        (false, Verdict::Linearizable) => ExitCode::SUCCESS,
-        (_, Verdict::Violation) => ExitCode::from(1),
-        _ => ExitCode::from(2),
+    if verdicts.contains(&Verdict::Violation) {
+        ExitCode::from(1)
+    } else if failed || verdicts.contains(&Verdict::Unknown) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -114,12 +123,12 @@ fn report<M: Model>(
         report.parts.len(),
         report.steps()
     );
-    if std::env::var_os("CHECK_DEBUG").is_some() {
-        for part in &report.parts {
+    if options.verbose {
+        for (index, part) in report.parts.iter().enumerate() {
             println!(
-                "  part {} ops {} steps {} lin {}",
-                part.ops.len(),
+                "  part {index}: {} ({} operations, {} steps, linearization of {})",
                 part.verdict,
+                part.ops.len(),
                 part.steps,
                 part.linearization.len()
             );

@@ -40,7 +40,14 @@ pub fn render<M: Model>(
 ) -> String {
     let mut parts: Vec<(usize, &PartReport)> = report.parts.iter().enumerate().collect();
     // Violations first, then unknown, then linearizable parts.
-    parts.sort_by_key(|(i, p)| (std::cmp::Reverse(p.verdict), *i));
+    parts.sort_by_key(|(i, p)| {
+        let rank = match p.verdict {
+            Verdict::Violation => 0,
+            Verdict::Unknown => 1,
+            Verdict::Linearizable => 2,
+        };
+        (rank, *i)
+    });
 
     let mut body = String::new();
     let failing = report.violations().count();

@@ -41,6 +41,9 @@ const AGREEMENT_TIMEOUT: Duration = Duration::from_secs(2);
 const POLL_MIN: Duration = Duration::from_millis(1);
 /// The longest wait between two looks at an undecided instance.
 const POLL_MAX: Duration = Duration::from_millis(64);
+/// How long an instance may stay undecided before the server asks the others for their
+/// state.
+const STALL: Duration = Duration::from_millis(500);
 /// A restarted server waits this long before asking for the others' state, so that every
 /// message its previous incarnation sent has arrived or is lost (labrpc delays requests by
 /// at most 27 ms, and a killed node's calls in flight are dropped).
@@ -132,7 +135,11 @@ impl KvServer {
     /// state until `n - n/2` of them (at least one member of every majority that excludes
     /// it) answer ready; it then takes the most advanced state, abstains up to the highest
     /// instance any of them knows (any instance it may have voted in is known to a member
-    /// of the majority that voted with it), and serves.
+    /// of the majority that voted with it), learns and applies every instance up to that
+    /// bound (the others decide them), and only then serves.
+    ///
+    /// With three servers, a restarted server needs both others up and ready: restart one
+    /// server at a time.
     ///
     /// # Panics
     /// If `me` is not an index of `servers` (a programming error).
@@ -234,24 +241,40 @@ impl KvServer {
         }
     }
 
-    /// Applies every instance up to `upto`, filling holes with no-ops (**K3**).
+    /// Applies every instance up to `upto`, filling holes with no-ops (**K3**). If an
+    /// instance stays undecided for [`STALL`], or was forgotten, the server copies the
+    /// state of a server that is further along (the servers that applied it may have
+    /// forgotten it, or lost its decision in a restart).
     async fn catch_up(&self, upto: Seq, deadline: tokio::time::Instant) -> Result<(), KvError> {
         let px = &self.inner.px;
         let mut wait = POLL_MIN;
+        let mut stalled_since = tokio::time::Instant::now();
         loop {
             let next = self.inner.state.lock().next;
             if next > upto {
                 return Ok(());
             }
+            let now = tokio::time::Instant::now();
             match px.status(next) {
                 Status::Decided(op) => {
                     self.apply(next, op);
                     wait = POLL_MIN;
+                    stalled_since = now;
                 }
-                Status::Forgotten => return Err(KvError::Lost),
+                Status::Forgotten => {
+                    if !self.transfer().await {
+                        return Err(KvError::Lost);
+                    }
+                }
                 Status::Pending => {
-                    if tokio::time::Instant::now() >= deadline {
+                    if now >= deadline {
                         return Err(KvError::NoAgreement);
+                    }
+                    if now >= stalled_since + STALL {
+                        stalled_since = now;
+                        if self.transfer().await {
+                            continue;
+                        }
                     }
                     // Harmless if someone (this server included) already proposes there.
                     if px.start(next, &Op::Noop).is_err() {
@@ -262,6 +285,45 @@ impl KvServer {
                 }
             }
         }
+    }
+
+    /// The snapshots of the other servers that are ready (one request each, at once).
+    async fn snapshots(&self) -> Vec<Snapshot> {
+        let inner = &self.inner;
+        let calls = (0..inner.servers.len())
+            .filter(|&i| i != inner.me)
+            .map(|i| {
+                let client = inner.others[i].clone();
+                async move { client.snapshot(labrpc::context()).await }
+            });
+        futures::future::join_all(calls)
+            .await
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|s| s.ready)
+            .collect()
+    }
+
+    /// Replaces this server's state by `snapshot` if the snapshot is further along the log
+    /// (**K1**: it is the state of a longer prefix of the same log). True if it did.
+    fn install(&self, snapshot: Snapshot) -> bool {
+        let mut state = self.inner.state.lock();
+        if snapshot.next <= state.next {
+            return false;
+        }
+        state.data = snapshot.data;
+        state.last = snapshot.last;
+        state.next = snapshot.next;
+        drop(state);
+        self.inner.px.done(snapshot.next - 1);
+        true
+    }
+
+    /// State transfer for a lagging server: installs the most advanced snapshot of the
+    /// others if it is ahead. True if it was.
+    async fn transfer(&self) -> bool {
+        let best = self.snapshots().await.into_iter().max_by_key(|s| s.next);
+        best.is_some_and(|best| self.install(best))
     }
 
     /// Applies instance `seq` if it is the next one (another request of this server may have
@@ -298,36 +360,35 @@ impl KvServer {
 
     /// State transfer after a restart (see [`KvServer::restart`]).
     async fn recover(self) {
-        let inner = &self.inner;
-        let n = inner.servers.len();
+        let n = self.inner.servers.len();
         let needed = n - n / 2;
         tokio::time::sleep(QUIET).await;
         loop {
-            let calls = (0..n).filter(|&i| i != inner.me).map(|i| {
-                let client = inner.others[i].clone();
-                async move { client.snapshot(labrpc::context()).await }
-            });
-            let snapshots: Vec<Snapshot> = futures::future::join_all(calls)
-                .await
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|s| s.ready)
-                .collect();
+            let snapshots = self.snapshots().await;
             if snapshots.len() >= needed {
                 let bound = snapshots.iter().map(|s| s.max).max().unwrap_or(-1);
                 if let Some(best) = snapshots.into_iter().max_by_key(|s| s.next) {
-                    let mut state = inner.state.lock();
-                    state.data = best.data;
-                    state.last = best.last;
-                    state.next = best.next;
-                    state.ready = true;
-                    drop(state);
-                    inner.px.abstain_through(bound);
-                    inner.px.done(best.next - 1);
-                    return;
+                    self.install(best);
+                    self.inner.px.abstain_through(bound);
+                    // Serve only once every instance we abstain in is decided and applied:
+                    // then the instances still open are above every ready server's bound,
+                    // so all ready servers vote in them, and a later restart cannot leave
+                    // an instance with too few voters to ever decide.
+                    loop {
+                        let deadline = tokio::time::Instant::now() + AGREEMENT_TIMEOUT;
+                        match self.catch_up(bound, deadline).await {
+                            Ok(()) => {
+                                self.inner.state.lock().ready = true;
+                                return;
+                            }
+                            Err(KvError::NoAgreement) => continue,
+                            // Nobody remembers what we need: ask again from the start.
+                            Err(_) => break,
+                        }
+                    }
                 }
             }
-            let wait = inner.net.rng().random_range(50..150);
+            let wait = self.inner.net.rng().random_range(50..150);
             tokio::time::sleep(Duration::from_millis(wait)).await;
         }
     }

@@ -242,7 +242,7 @@ impl KvServer {
     }
 
     /// Applies every instance up to `upto`, filling holes with no-ops (**K3**). If an
-    /// instance stays undecided for [`STALL`], or was forgotten, the server copies the
+    /// instance stays undecided for `STALL`, or was forgotten, the server copies the
     /// state of a server that is further along (the servers that applied it may have
     /// forgotten it, or lost its decision in a restart).
     async fn catch_up(&self, upto: Seq, deadline: tokio::time::Instant) -> Result<(), KvError> {

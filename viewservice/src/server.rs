@@ -1,0 +1,211 @@
+//! The view server: one node that decides the views.
+//!
+//! It keeps the current view, whether its primary has acknowledged it, and for every server
+//! that ever pinged: when it last pinged, whether it has pinged a non-zero view number since
+//! it (re)started, and whether it restarted while holding a role in the current view.
+//!
+//! ## Rules, and the invariant each keeps
+//!
+//! - **V1 — first primary.** From view 0 only, the first server to ping 0 becomes the primary
+//!   of view 1 (with no backup). No other view ever has a primary that was not the primary or
+//!   the backup of the view before.
+//! - **V2 — acknowledgement.** The view server leaves view *n* only after the primary of *n*
+//!   has pinged *n*. A primary acknowledges only after it made its backup a full copy, so the
+//!   backup of an acknowledged view holds the state.
+//! - **V3 — succession.** The primary of view *n+1* is the primary of *n* if it is alive and
+//!   did not restart, else the backup of *n* under the same condition, else there is no new
+//!   view at all: an uninitialized server never becomes primary, and the service waits
+//!   (forever, if both copies are gone) rather than lose acknowledged writes.
+//! - **V4 — restart.** A server that pinged a non-zero view number and then pings 0 restarted
+//!   and lost its state. If it is the primary or the backup, it is replaced at the next
+//!   view change (and is not chosen again in that same change). (A server pings 0 until its
+//!   first reply, so repeated 0-pings of a server that never got an answer are not restarts.)
+//! - **V5 — liveness.** A server silent for [`DEAD_TIME`] is dead. One view change does all
+//!   that can be done at once: the backup replaces a dead primary, a dead backup is dropped,
+//!   and an idle live server fills an empty backup slot.
+
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tarpc::context::Context;
+use tokio::time::Instant;
+
+use crate::common::{DEAD_TIME, PING_INTERVAL, PingArgs, View, ViewService};
+
+/// A running view server: the handle a test or example keeps. Cheap to clone.
+#[derive(Clone)]
+pub struct ViewServer {
+    net: labrpc::Network,
+    name: String,
+    shared: Arc<Shared>,
+}
+
+/// What the RPC handlers and the ticker share.
+struct Shared {
+    state: Mutex<State>,
+    rpcs: AtomicU64,
+}
+
+/// The view server's memory.
+struct State {
+    view: View,
+    /// Whether the primary of `view` has pinged `view.viewnum` (V2).
+    acked: bool,
+    servers: BTreeMap<String, Seen>,
+}
+
+/// What the view server knows about one server.
+struct Seen {
+    last_ping: Instant,
+    /// It pinged a non-zero view number since it last (re)started (V4).
+    pinged_view: bool,
+    /// It restarted while holding a role in the current view (V4).
+    restarted: bool,
+}
+
+/// The RPC face of the view server (what `add_server` serves).
+#[derive(Clone)]
+struct Service(Arc<Shared>);
+
+impl ViewServer {
+    /// Starts a view server with no view (view 0) on node `name`, with its ticker as a task of
+    /// that node. Starting it again on the same node is a restart with empty state.
+    pub fn start(net: &labrpc::Network, name: &str) -> ViewServer {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                view: View::default(),
+                acked: false,
+                servers: BTreeMap::new(),
+            }),
+            rpcs: AtomicU64::new(0),
+        });
+        net.add_server(name, Service(shared.clone()).serve());
+        let ticker = shared.clone();
+        net.spawn(name, async move {
+            loop {
+                tokio::time::sleep(PING_INTERVAL).await;
+                ticker.state.lock().advance(Instant::now());
+            }
+        });
+        ViewServer {
+            net: net.clone(),
+            name: name.to_owned(),
+            shared,
+        }
+    }
+
+    /// The node the view server runs on.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How many RPCs (pings and gets) this view server has handled (Go's `GetRPCCount`).
+    pub fn rpc_count(&self) -> u64 {
+        self.shared.rpcs.load(Ordering::Relaxed)
+    }
+
+    /// The current view, read directly (for tests and examples; clients use [`crate::Clerk`]).
+    pub fn view(&self) -> View {
+        self.shared.state.lock().view.clone()
+    }
+
+    /// Crashes the view server: its ticker and handlers stop at once. Since the view server
+    /// is not replicated, no view changes again until it is started anew (with no memory).
+    pub fn kill(&self) {
+        self.net.kill(&self.name);
+    }
+}
+
+impl State {
+    /// Handles one ping from `me` who knows view `viewnum` (V1, V2, V4), then tries to move on.
+    fn ping(&mut self, me: &str, viewnum: u64, now: Instant) -> View {
+        let seen = self.servers.entry(me.to_owned()).or_insert(Seen {
+            last_ping: now,
+            pinged_view: false,
+            restarted: false,
+        });
+        seen.last_ping = now;
+        if viewnum == 0 {
+            if seen.pinged_view && (self.view.is_primary(me) || self.view.is_backup(me)) {
+                seen.restarted = true; // V4: its copy of the state is gone
+            }
+            seen.pinged_view = false;
+        } else {
+            seen.pinged_view = true;
+        }
+        if self.view.is_primary(me) && viewnum == self.view.viewnum && !seen.restarted {
+            self.acked = true; // V2
+        }
+        if self.view.viewnum == 0 && viewnum == 0 {
+            // V1: the very first primary.
+            self.view = View {
+                viewnum: 1,
+                primary: Some(me.to_owned()),
+                backup: None,
+            };
+            self.acked = false;
+        } else {
+            self.advance(now);
+        }
+        self.view.clone()
+    }
+
+    /// A server that may keep (or take) a role: alive and not restarted.
+    fn usable(&self, name: &str, now: Instant) -> bool {
+        self.servers
+            .get(name)
+            .is_some_and(|s| !s.restarted && now.duration_since(s.last_ping) < DEAD_TIME)
+    }
+
+    /// Moves to the next view if one is needed and allowed (V2, V3, V5).
+    fn advance(&mut self, now: Instant) {
+        if self.view.viewnum == 0 || !self.acked {
+            return; // V2 (view 0 has no primary to wait for: V1 makes view 1)
+        }
+        let old = self.view.clone();
+        let keeps = |role: &Option<String>| role.as_ref().filter(|n| self.usable(n, now)).cloned();
+        let (primary, mut backup) = match (keeps(&old.primary), keeps(&old.backup)) {
+            (Some(primary), backup) => (primary, backup),
+            (None, Some(backup)) => (backup, None), // V3: the backup takes over
+            (None, None) => return,                 // V3: nobody holds the state; wait
+        };
+        if backup.is_none() {
+            // V5: an idle live server fills the slot; never one that just restarted out of
+            // this view's roles (V4), never the new primary.
+            backup = self
+                .servers
+                .keys()
+                .find(|n| **n != primary && self.usable(n, now))
+                .cloned();
+        }
+        let next = View {
+            viewnum: old.viewnum + 1,
+            primary: Some(primary),
+            backup,
+        };
+        if (&next.primary, &next.backup) != (&old.primary, &old.backup) {
+            self.view = next;
+            self.acked = false;
+            // Whoever restarted out of the old roles is now just an idle server.
+            for seen in self.servers.values_mut() {
+                seen.restarted = false;
+            }
+        }
+    }
+}
+
+impl ViewService for Service {
+    async fn ping(self, _: Context, args: PingArgs) -> View {
+        self.0.rpcs.fetch_add(1, Ordering::Relaxed);
+        self.0
+            .state
+            .lock()
+            .ping(&args.me, args.viewnum, Instant::now())
+    }
+
+    async fn get(self, _: Context) -> View {
+        self.0.rpcs.fetch_add(1, Ordering::Relaxed);
+        self.0.state.lock().view.clone()
+    }
+}

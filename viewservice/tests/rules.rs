@@ -1,0 +1,161 @@
+//! The view server's rules beyond Go's Test1: lost replies are not restarts, a restarted
+//! backup is replaced, RPCs are counted, a dead view server freezes the views, and on an
+//! unreliable network with crashing servers every new primary is an old primary or backup.
+
+use labrpc::{Network, sim};
+use placeholder::Idle;
+use rand::Rng;
+use std::collections::BTreeMap;
+use viewservice::{Clerk, DEAD_TIME, PING_INTERVAL, View, ViewServer};
+
+async fn ping(ck: &Clerk, viewnum: u64) -> View {
+    ck.ping(viewnum).await.expect("reliable network")
+}
+
+/// A server whose first reply was lost pings 0 again: that is not a restart, and its ack of
+/// view 1 counts.
+#[test]
+fn repeated_zero_pings_before_any_reply_are_not_a_restart() {
+    sim::run(|net: Network| async move {
+        let _vs = ViewServer::start(&net, "vs");
+        let (a, b) = (Clerk::new(&net, "a", "vs"), Clerk::new(&net, "b", "vs"));
+        assert!(ping(&a, 0).await.is_primary("a"));
+        assert!(
+            ping(&a, 0).await.is_primary("a"),
+            "a second 0-ping demoted a"
+        );
+        ping(&a, 1).await; // ack
+        let v = ping(&b, 0).await;
+        assert_eq!((v.viewnum, v.backup.as_deref()), (2, Some("b")));
+    });
+}
+
+/// A backup that pinged its view and then pings 0 restarted: the next view drops it (and does
+/// not pick it again in the same change), the one after takes it back as a fresh backup.
+#[test]
+fn restarted_backup_is_replaced() {
+    sim::run(|net: Network| async move {
+        let _vs = ViewServer::start(&net, "vs");
+        let (a, b) = (Clerk::new(&net, "a", "vs"), Clerk::new(&net, "b", "vs"));
+        ping(&a, 0).await;
+        ping(&a, 1).await;
+        ping(&b, 0).await;
+        ping(&b, 2).await;
+        ping(&a, 2).await; // ack view 2 = (a, b)
+        let v = ping(&b, 0).await; // b restarted
+        assert_eq!((v.viewnum, v.backup.as_deref()), (3, None), "{v}");
+        ping(&a, 3).await;
+        let v = ping(&b, 0).await;
+        assert_eq!((v.viewnum, v.backup.as_deref()), (4, Some("b")), "{v}");
+    });
+}
+
+/// Every ping and get is counted; a killed view server answers nothing and changes nothing.
+#[test]
+fn rpc_count_and_kill() {
+    sim::run(|net: Network| async move {
+        let vs = ViewServer::start(&net, "vs");
+        let a = Clerk::new(&net, "a", "vs");
+        ping(&a, 0).await;
+        ping(&a, 1).await;
+        a.get().await.expect("reliable network");
+        assert_eq!(vs.rpc_count(), 3);
+        vs.kill();
+        assert!(a.ping(1).await.is_err(), "a killed view server answered");
+        tokio::time::sleep(DEAD_TIME * 2).await;
+        assert!(
+            vs.view().is_primary("a"),
+            "a dead view server changed its view"
+        );
+        let vs = ViewServer::start(&net, "vs");
+        assert_eq!(vs.view().viewnum, 0, "a restarted view server remembers");
+    });
+}
+
+/// Servers that behave like pbkv's (ping 0 until the first reply, then the view they know;
+/// the primary acks at once) crash and restart at random on an unreliable network. A watcher
+/// checks every view it sees: numbers grow by one, and each primary was the primary or the
+/// backup of the view before. Each killed primary is replaced (the service is not stuck).
+#[test]
+fn succession_under_crashes_and_loss() {
+    sim::run(|net: Network| async move {
+        net.set_reliable(false);
+        let vs = ViewServer::start(&net, "vs");
+        let names = ["s1", "s2", "s3"];
+        let start = |name: &'static str| {
+            let ck = Clerk::new(&net, name, "vs");
+            net.spawn(name, async move {
+                let mut known = 0;
+                loop {
+                    if let Ok(view) = ck.ping(known).await {
+                        known = known.max(view.viewnum);
+                    }
+                    tokio::time::sleep(PING_INTERVAL).await;
+                }
+            });
+        };
+        for name in names {
+            start(name);
+        }
+        let watcher = vs.clone();
+        let checker = tokio::task::spawn_local(async move {
+            let mut last = View::default();
+            let mut changes = BTreeMap::new();
+            for _ in 0..15_000 {
+                let view = watcher.view();
+                if view.viewnum != last.viewnum {
+                    assert_eq!(view.viewnum, last.viewnum + 1, "skipped a view");
+                    if last.viewnum > 0 {
+                        assert!(
+                            view.primary == last.primary || view.primary == last.backup,
+                            "{view} follows {last}: its primary held no state"
+                        );
+                    }
+                    *changes.entry(view.primary.clone()).or_insert(0) += 1;
+                    last = view;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            changes.values().sum::<u32>()
+        });
+        // Kill the current primary (so each round forces a takeover) after a random pause.
+        let mut rng = net.rng();
+        for _ in 0..6 {
+            tokio::time::sleep(DEAD_TIME * 2 + PING_INTERVAL * rng.random_range(0..5)).await;
+            let Some(victim) = vs.view().primary else {
+                continue;
+            };
+            let victim = names
+                .into_iter()
+                .find(|n| *n == victim)
+                .expect("the primary is one of the servers");
+            net.kill(victim);
+            tokio::time::sleep(DEAD_TIME + PING_INTERVAL * 3).await;
+            net.add_server(victim, placeholder::Nothing.serve());
+            start(victim);
+        }
+        let changes = checker.await.expect("the checker does not panic");
+        assert!(
+            changes >= 6,
+            "only {changes} view changes in 12 s of crashes"
+        );
+    });
+}
+
+/// A node needs a server to come back to life after a kill; these pingers serve nothing.
+mod placeholder {
+    /// A service with nothing to do.
+    #[tarpc::service]
+    pub trait Idle {
+        /// Does nothing.
+        async fn noop();
+    }
+
+    /// Its server.
+    #[derive(Clone)]
+    pub struct Nothing;
+
+    impl Idle for Nothing {
+        async fn noop(self, _: tarpc::context::Context) {}
+    }
+}

@@ -1,0 +1,362 @@
+//! The key/value server: primary, backup or idle, as the view service says.
+//!
+//! Each server keeps two things apart: its **status** (the latest view it knows and what it
+//! has done in it; a short synchronous lock the ticker also takes) and its **store** (the
+//! map and the duplicate table; an async lock held across a forward or a transfer, so that
+//! the primary sends operations to its backup one at a time, in the order it applies them).
+//!
+//! ## Invariants
+//!
+//! - **P1 — one order.** The primary holds the store lock from before it forwards an
+//!   operation until after it applied it, so the backup applies forwarded operations in the
+//!   primary's order; and the primary applies an operation only after the backup did.
+//! - **P2 — a backup counts only once it holds the state.** The primary forwards nothing to a
+//!   backup (and does not acknowledge the view to the view service) before the backup
+//!   installed a full copy of its map and duplicate table for that view. When a forward's
+//!   outcome is unknown (lost request or lost reply), the backup may hold one operation more
+//!   than the primary, so the primary transfers its whole state again before the next one.
+//! - **P3 — no stale Gets.** A Get goes through the backup like any operation. A backup that
+//!   knows a newer view than the primary's refuses it, and once a backup has learnt it is
+//!   the new primary it refuses every forward of the old view; so an old primary completes
+//!   nothing after its successor started serving. A primary without a backup is the only
+//!   copy: the view service can make nobody else primary (it waits for its ack of a view
+//!   with a backup first).
+//! - **P4 — at most once.** A Put or Append whose sequence number is not above the clerk's
+//!   last applied one is not applied again; the table moves with the state (P2).
+//! - **P5 — no state, no service.** A (re)started server holds nothing: it serves as primary
+//!   only after a transfer made it a copy, or if it is the very first primary (view 1). It
+//!   pings 0 until the view service answers, then the view it knows, so the view service
+//!   sees a restart as a ping of 0 after non-zero ones; and it accepts a transfer only once
+//!   the view service has seen such a non-zero ping, so a copy it held is never forgotten
+//!   unseen.
+//!
+//! Limit (P5): a first primary that crashes and restarts while view 1 is still current (no
+//! backup ever joined) cannot tell that view from the one made for it, and serves empty.
+
+use labrpc::{Error, Network};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tarpc::context::Context;
+use viewservice::{PING_INTERVAL, View};
+
+use crate::common::{ClientOp, Forward, KvEnd, KvError, KvReply, Op, PbKv, PbKvClient, Snapshot};
+
+/// A running key/value server: the handle a test keeps. Cheap to clone.
+#[derive(Clone)]
+pub struct PbServer {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    me: String,
+    net: Network,
+    vs: viewservice::Clerk,
+    status: Mutex<Status>,
+    store: tokio::sync::Mutex<Store>,
+    /// Client ends to the other servers, made on first use.
+    peers: Mutex<BTreeMap<String, PbKvClient<KvEnd>>>,
+}
+
+/// What the server knows of the views and of its role in them.
+#[derive(Default)]
+struct Status {
+    /// The newest view heard of (from the view service or from a primary's transfer).
+    view: View,
+    /// The view service has answered one of our pings.
+    heard: bool,
+    /// The view service has answered a ping with a non-zero view number (P5).
+    ready: bool,
+    /// The store is a real copy of the service's state (P5).
+    initialized: bool,
+    /// As primary: the view whose backup holds our state (P2).
+    backup_synced: Option<u64>,
+    /// As backup: the view for which we installed the primary's state (P2).
+    synced_as_backup: Option<u64>,
+    /// A background transfer to the backup is under way.
+    transferring: bool,
+}
+
+/// The replicated state.
+#[derive(Default)]
+struct Store {
+    data: BTreeMap<String, String>,
+    /// Highest Put/Append sequence number applied, per clerk (P4).
+    applied: BTreeMap<u64, u64>,
+}
+
+/// The RPC face of a server (what `add_server` serves).
+#[derive(Clone)]
+struct Service(Arc<Shared>);
+
+impl PbServer {
+    /// Starts a server with empty state on node `name`, using the view server on node `vs`.
+    /// Its ticker is a task of the node, so [`PbServer::kill`] stops it. Starting a server
+    /// again under the same name is a restart with empty state.
+    pub fn start(net: &Network, name: &str, vs: &str) -> PbServer {
+        let shared = Arc::new(Shared {
+            me: name.to_owned(),
+            net: net.clone(),
+            vs: viewservice::Clerk::new(net, name, vs),
+            status: Mutex::new(Status::default()),
+            store: tokio::sync::Mutex::new(Store::default()),
+            peers: Mutex::new(BTreeMap::new()),
+        });
+        net.add_server(name, Service(shared.clone()).serve());
+        let ticker = shared.clone();
+        net.spawn(name, async move { ticker.tick_forever().await });
+        PbServer { shared }
+    }
+
+    /// The node this server runs on.
+    pub fn name(&self) -> &str {
+        &self.shared.me
+    }
+
+    /// Crashes the server: its ticker, pings, transfers and handlers stop at once.
+    pub fn kill(&self) {
+        self.shared.net.kill(&self.shared.me);
+    }
+
+    /// The newest view this server knows.
+    pub fn view(&self) -> View {
+        self.shared.status.lock().view.clone()
+    }
+
+    /// A copy of the map, if no operation holds it at this moment (for tests).
+    pub fn data(&self) -> Option<BTreeMap<String, String>> {
+        self.shared.store.try_lock().ok().map(|s| s.data.clone())
+    }
+}
+
+impl Shared {
+    /// Pings every [`PING_INTERVAL`]. Each ping is its own task so that a slow reply never
+    /// delays the next heartbeat; replies are applied only if they bring a newer view.
+    async fn tick_forever(self: Arc<Self>) {
+        loop {
+            let viewnum = self.ping_viewnum();
+            let me = self.clone();
+            self.net.spawn(&self.me, async move {
+                if let Ok(view) = me.vs.ping(viewnum).await {
+                    me.learn(view, viewnum);
+                }
+            });
+            tokio::time::sleep(PING_INTERVAL).await;
+        }
+    }
+
+    /// The number to ping with: 0 until the view service answered (P5); as primary, the
+    /// view's number only once the backup holds our state (P2), so the view service cannot
+    /// move on to a view whose primary would be an empty backup.
+    fn ping_viewnum(&self) -> u64 {
+        let status = self.status.lock();
+        let view = &status.view;
+        if !status.heard {
+            return 0;
+        }
+        let acks = status.initialized
+            && (view.backup.is_none() || status.backup_synced == Some(view.viewnum));
+        if view.is_primary(&self.me) && !acks {
+            // Any non-zero number but the view's: "alive, not acknowledging".
+            view.viewnum.saturating_sub(1).max(1)
+        } else {
+            view.viewnum
+        }
+    }
+
+    /// Takes in a view from the view service's answer to a ping of `pinged`.
+    fn learn(self: &Arc<Self>, view: View, pinged: u64) {
+        let mut status = self.status.lock();
+        status.heard = true;
+        status.ready |= pinged != 0;
+        if view.viewnum > status.view.viewnum {
+            if view.viewnum == 1 && view.is_primary(&self.me) {
+                status.initialized = true; // P5: the first primary starts the (empty) state
+            }
+            status.view = view;
+        }
+        let view = &status.view;
+        let needs_transfer = view.is_primary(&self.me)
+            && view.backup.is_some()
+            && status.initialized
+            && status.backup_synced != Some(view.viewnum);
+        if needs_transfer && !status.transferring {
+            status.transferring = true;
+            let me = self.clone();
+            self.net.spawn(&self.me, async move {
+                let mut store = me.store.lock().await;
+                let _ = me.sync_backup(&mut store).await;
+                me.status.lock().transferring = false;
+            });
+        }
+    }
+
+    fn peer(&self, name: &str) -> PbKvClient<KvEnd> {
+        self.peers
+            .lock()
+            .entry(name.to_owned())
+            .or_insert_with(|| PbKvClient::from(self.net.client(&self.me, name)))
+            .clone()
+    }
+
+    /// As primary, makes sure the backup of the current view holds our state (P2). The
+    /// caller holds the store lock, so nothing changes between the copy and its install.
+    async fn sync_backup(&self, store: &mut Store) -> Result<(), KvError> {
+        let view = {
+            let status = self.status.lock();
+            if !status.view.is_primary(&self.me) || !status.initialized {
+                return Err(KvError::WrongServer);
+            }
+            if status.backup_synced == Some(status.view.viewnum) {
+                return Ok(());
+            }
+            status.view.clone()
+        };
+        let Some(backup) = view.backup.clone() else {
+            return Ok(());
+        };
+        let snapshot = Snapshot {
+            view: view.clone(),
+            data: store.data.clone(),
+            applied: store.applied.clone(),
+        };
+        let reply = self
+            .peer(&backup)
+            .transfer(labrpc::context(), snapshot)
+            .await
+            .map_err(Error::from);
+        match reply {
+            Ok(Ok(())) => {
+                let mut status = self.status.lock();
+                if status.view.viewnum == view.viewnum {
+                    status.backup_synced = Some(view.viewnum);
+                }
+                Ok(())
+            }
+            Ok(Err(KvError::WrongServer)) => Err(KvError::WrongServer),
+            _ => Err(KvError::NotReady),
+        }
+    }
+
+    /// A client's operation: only the primary of the view it knows carries it out.
+    async fn execute(&self, op: ClientOp) -> KvReply {
+        let mut store = self.store.lock().await;
+        let view = {
+            let status = self.status.lock();
+            if !status.view.is_primary(&self.me) {
+                return Err(KvError::WrongServer); // a backup refuses clients
+            }
+            if !status.initialized || !status.ready {
+                return Err(KvError::NotReady); // P5
+            }
+            status.view.clone()
+        };
+        if store.is_duplicate(&op) {
+            return Ok(String::new()); // P4: applied before, and so is the backup's copy (P1)
+        }
+        if let Some(backup) = &view.backup {
+            self.sync_backup(&mut store).await?;
+            let args = Forward {
+                viewnum: view.viewnum,
+                op: op.clone(),
+            };
+            let reply = self
+                .peer(backup)
+                .forward(labrpc::context(), args)
+                .await
+                .map_err(Error::from);
+            match reply {
+                Ok(Ok(_)) => {}
+                Ok(Err(KvError::NotSynced)) | Err(_) => {
+                    // P2: the backup may now differ from us by this operation, or it lost
+                    // its copy: it gets our whole state again before the next operation.
+                    let mut status = self.status.lock();
+                    if status.backup_synced == Some(view.viewnum) {
+                        status.backup_synced = None;
+                    }
+                    return Err(KvError::NotReady);
+                }
+                // P3: the backup knows a newer view; we may no longer be primary.
+                Ok(Err(_)) => return Err(KvError::WrongServer),
+            }
+        }
+        Ok(store.apply(&op))
+    }
+
+    /// As backup: applies the primary's operation if we hold its state for its view (P1-P3).
+    async fn forward(&self, args: Forward) -> KvReply {
+        let mut store = self.store.lock().await;
+        {
+            let status = self.status.lock();
+            if status.view.viewnum > args.viewnum {
+                return Err(KvError::WrongServer); // P3: the sender's view is over
+            }
+            if status.synced_as_backup != Some(args.viewnum) {
+                return Err(KvError::NotSynced); // P2
+            }
+        }
+        Ok(store.apply(&args.op))
+    }
+
+    /// As new backup: installs the primary's whole state (P2), if the view service has seen
+    /// us since our start (P5) and the primary's view is not older than ours.
+    async fn transfer(&self, snapshot: Snapshot) -> Result<(), KvError> {
+        let mut store = self.store.lock().await;
+        let mut status = self.status.lock();
+        if !status.ready {
+            return Err(KvError::NotReady);
+        }
+        if status.view.viewnum > snapshot.view.viewnum {
+            return Err(KvError::WrongServer);
+        }
+        if !snapshot.view.is_backup(&self.me) {
+            return Err(KvError::WrongServer);
+        }
+        store.data = snapshot.data;
+        store.applied = snapshot.applied;
+        status.initialized = true;
+        status.synced_as_backup = Some(snapshot.view.viewnum);
+        status.view = snapshot.view; // a genuine view, no older than ours: adopt it
+        Ok(())
+    }
+}
+
+impl Store {
+    fn is_duplicate(&self, op: &ClientOp) -> bool {
+        !matches!(op.op, Op::Get { .. })
+            && self
+                .applied
+                .get(&op.client)
+                .is_some_and(|&seq| seq >= op.seq)
+    }
+
+    /// Applies `op` (at most once for Put and Append, P4) and returns its result.
+    fn apply(&mut self, op: &ClientOp) -> String {
+        if self.is_duplicate(op) {
+            return String::new();
+        }
+        match &op.op {
+            Op::Get { key } => return self.data.get(key).cloned().unwrap_or_default(),
+            Op::Put { key, value } => {
+                self.data.insert(key.clone(), value.clone());
+            }
+            Op::Append { key, value } => self.data.entry(key.clone()).or_default().push_str(value),
+        }
+        self.applied.insert(op.client, op.seq);
+        String::new()
+    }
+}
+
+impl PbKv for Service {
+    async fn execute(self, _: Context, op: ClientOp) -> KvReply {
+        self.0.execute(op).await
+    }
+
+    async fn forward(self, _: Context, args: Forward) -> KvReply {
+        self.0.forward(args).await
+    }
+
+    async fn transfer(self, _: Context, snapshot: Snapshot) -> Result<(), KvError> {
+        self.0.transfer(snapshot).await
+    }
+}

@@ -110,6 +110,12 @@ impl ViewServer {
         self.shared.state.lock().view.clone()
     }
 
+    /// Whether the primary of the current view has acknowledged it (so that the view
+    /// server may move on when needed).
+    pub fn is_acked(&self) -> bool {
+        self.shared.state.lock().acked
+    }
+
     /// Crashes the view server: its ticker and handlers stop at once. Since the view server
     /// is not replicated, no view changes again until it is started anew (with no memory).
     pub fn kill(&self) {

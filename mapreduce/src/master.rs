@@ -1,0 +1,510 @@
+//! The master: hands out map tasks, then reduce tasks, and re-runs the tasks of workers that
+//! fail (paper §3.2–§3.3, §3.6).
+//!
+//! The master pushes work, as in Go's 2015 lab: it calls a worker's `do_task` and the call's
+//! return is the completion report. Per phase it keeps, for each task, whether it is done and
+//! how many executions of it are running, and a queue of tasks waiting for a worker.
+//!
+//! - **Assignment.** An idle worker takes the next waiting task. When none is waiting but
+//!   tasks are still running — the phase is near its end — an idle worker takes a *backup
+//!   execution* of the running task that started first and has no backup yet (§3.6), if
+//!   [`MasterConfig::backup_tasks`] is on. A task is done when any execution of it is.
+//! - **Failure detection.** While a worker runs a task the master pings it every
+//!   [`MasterConfig::ping_interval`]; [`MasterConfig::dead_after`] missed pings in a row and
+//!   the worker is dead: its call is abandoned, the task waits again, and the worker leaves
+//!   the pool. A call that fails (lost request or reply, killed worker) also puts the task
+//!   back; a worker whose calls fail [`MasterConfig::failures_before_drop`] times in a row
+//!   leaves the pool. A worker that is alive after all registers again and rejoins.
+//! - **Duplicates.** A completion of a task already done (a backup's twin, an execution whose
+//!   earlier reply was lost) is counted and ignored; its files are the same bytes
+//!   ([`task`](crate::task)), so nothing changes.
+//!
+//! Intermediate files live in shared [`Storage`], not on the map worker's disk, so unlike the
+//! paper (§3.3) a dead worker's *completed* map tasks need not run again.
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tarpc::context::Context;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::job::{JobError, JobReport, JobSpec, plan};
+use crate::protocol::{
+    MasterService, Phase, Task, TaskArgs, TaskError, WorkerEnd, WorkerServiceClient,
+};
+use crate::storage::Storage;
+use crate::task;
+
+/// The master's timing and policy.
+#[derive(Clone, Debug)]
+pub struct MasterConfig {
+    /// How often a busy worker is pinged.
+    pub ping_interval: Duration,
+    /// How long a ping may take before it counts as missed.
+    pub ping_timeout: Duration,
+    /// Missed pings in a row after which a worker is dead.
+    pub dead_after: u32,
+    /// Failed task calls in a row after which a worker leaves the pool.
+    pub failures_before_drop: u32,
+    /// Whether to start backup executions near the end of a phase (§3.6).
+    pub backup_tasks: bool,
+}
+
+impl MasterConfig {
+    /// Settings for the simulated network.
+    pub fn simulated() -> MasterConfig {
+        MasterConfig {
+            ping_interval: Duration::from_millis(100),
+            ping_timeout: Duration::from_millis(100),
+            dead_after: 3,
+            failures_before_drop: 3,
+            backup_tasks: true,
+        }
+    }
+
+    /// Settings for real TCP.
+    pub fn real() -> MasterConfig {
+        MasterConfig {
+            ping_interval: Duration::from_millis(500),
+            ping_timeout: Duration::from_secs(2),
+            dead_after: 3,
+            ..MasterConfig::simulated()
+        }
+    }
+}
+
+/// Something that happened during a job, for progress displays and logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A phase began with this many tasks.
+    PhaseStarted {
+        /// The phase.
+        phase: Phase,
+        /// Its number of tasks.
+        tasks: usize,
+    },
+    /// A worker joined the pool.
+    WorkerJoined {
+        /// The worker.
+        worker: String,
+    },
+    /// A worker left the pool: dead, or too many failed calls.
+    WorkerLost {
+        /// The worker.
+        worker: String,
+    },
+    /// A task was handed to a worker (`backup`: as a second execution).
+    TaskStarted {
+        /// The phase.
+        phase: Phase,
+        /// The task's number.
+        task: usize,
+        /// The worker.
+        worker: String,
+        /// Whether this is a backup execution.
+        backup: bool,
+    },
+    /// A task is done (its first completion).
+    TaskDone {
+        /// The phase.
+        phase: Phase,
+        /// The task's number.
+        task: usize,
+        /// The worker that completed it.
+        worker: String,
+    },
+    /// An execution failed; the task waits for another worker unless another execution runs.
+    AttemptFailed {
+        /// The phase.
+        phase: Phase,
+        /// The task's number.
+        task: usize,
+        /// The worker.
+        worker: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// How the master reaches a worker that registered.
+#[derive(Clone)]
+pub enum Connect {
+    /// On a simulated network, from node `node`: a worker's name is its node.
+    Simulated {
+        /// The network.
+        net: labrpc::Network,
+        /// The master's node.
+        node: String,
+    },
+    /// On TCP: a worker's name is its `host:port`.
+    Tcp,
+}
+
+/// Registrations received, shared by the master's service and its scheduler.
+#[derive(Default)]
+struct Registry {
+    announced: Mutex<BTreeSet<String>>,
+    wake: Notify,
+}
+
+/// The master's RPC server: it only takes registrations.
+#[derive(Clone)]
+pub struct MasterServer {
+    registry: Arc<Registry>,
+}
+
+impl MasterService for MasterServer {
+    /// Notes the worker; the scheduler connects to it if it is not in the pool. Idempotent:
+    /// a repeated registration of a worker in the pool changes nothing.
+    async fn register(self, _: Context, worker: String) {
+        self.registry.announced.lock().insert(worker);
+        self.registry.wake.notify_one();
+    }
+}
+
+/// A worker in the pool.
+struct Slot {
+    tasks: WorkerServiceClient<WorkerEnd>,
+    pings: WorkerServiceClient<WorkerEnd>,
+    busy: bool,
+    failures: u32,
+}
+
+/// The master. One job runs at a time ([`Master::run`] takes `&mut self`); the pool of
+/// workers carries over from job to job.
+pub struct Master {
+    registry: Arc<Registry>,
+    config: MasterConfig,
+    store: Arc<dyn Storage>,
+    connect: Connect,
+    pool: BTreeMap<String, Slot>,
+}
+
+/// Per-task state within a phase.
+#[derive(Clone, Copy, Default)]
+struct TaskState {
+    done: bool,
+    running: u32,
+    started: Option<Instant>,
+}
+
+/// How one execution ended.
+enum Outcome {
+    Replied(Result<Result<(), TaskError>, labrpc::Error>),
+    Silent,
+}
+
+impl Master {
+    /// A master using `store`, reaching workers by `connect`. Serve [`Master::server`] for
+    /// workers to register.
+    pub fn new(config: MasterConfig, store: Arc<dyn Storage>, connect: Connect) -> Master {
+        Master {
+            registry: Arc::new(Registry::default()),
+            config,
+            store,
+            connect,
+            pool: BTreeMap::new(),
+        }
+    }
+
+    /// Starts a master on node `node` of a simulated network.
+    pub fn start(
+        net: &labrpc::Network,
+        node: &str,
+        config: MasterConfig,
+        store: Arc<dyn Storage>,
+    ) -> Master {
+        let master = Master::new(
+            config,
+            store,
+            Connect::Simulated {
+                net: net.clone(),
+                node: node.into(),
+            },
+        );
+        net.add_server(node, master.server().serve());
+        master
+    }
+
+    /// The RPC server workers register with.
+    pub fn server(&self) -> MasterServer {
+        MasterServer {
+            registry: self.registry.clone(),
+        }
+    }
+
+    /// The workers in the pool.
+    pub fn workers(&self) -> Vec<String> {
+        self.pool.keys().cloned().collect()
+    }
+
+    /// Runs job `spec` and returns its output, telling `observer` what happens.
+    pub async fn run(
+        &mut self,
+        spec: &JobSpec,
+        observer: &mut dyn FnMut(&Event),
+    ) -> Result<JobReport, JobError> {
+        let started = Instant::now();
+        let splits = plan(&*self.store, spec)?;
+        let job = self.store.create_job().map_err(JobError::Storage)?;
+        let mut report = JobReport::default();
+        let map_tasks = splits.len();
+        let maps: Vec<Task> = splits
+            .into_iter()
+            .enumerate()
+            .map(|(index, split)| Task::Map {
+                index,
+                split,
+                reduce_tasks: spec.reduce_tasks,
+            })
+            .collect();
+        let reduces: Vec<Task> = (0..spec.reduce_tasks)
+            .map(|index| Task::Reduce { index, map_tasks })
+            .collect();
+        let mut result = Ok(());
+        for tasks in [maps, reduces] {
+            let args = tasks
+                .into_iter()
+                .map(|task| TaskArgs {
+                    job: job.clone(),
+                    app: spec.app.clone(),
+                    task,
+                })
+                .collect();
+            result = self.run_phase(args, &mut report, observer).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        let output = result.and_then(|()| {
+            task::merge_outputs(&*self.store, &job, spec.reduce_tasks).map_err(JobError::Merge)
+        });
+        let cleanup = self.store.remove_job(&job).map_err(JobError::Storage);
+        report.output = output?;
+        cleanup?;
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Tells every worker in the pool to stop (Go's `Shutdown`), and empties the pool.
+    pub async fn shutdown_workers(&mut self) {
+        let calls: Vec<_> = std::mem::take(&mut self.pool)
+            .into_values()
+            .map(|slot| async move {
+                let _ = slot.pings.shutdown(labrpc::context()).await;
+            })
+            .collect();
+        futures::future::join_all(calls).await;
+    }
+
+    /// Runs one phase to its end: every task done.
+    async fn run_phase(
+        &mut self,
+        tasks: Vec<TaskArgs>,
+        report: &mut JobReport,
+        observer: &mut dyn FnMut(&Event),
+    ) -> Result<(), JobError> {
+        let Some(phase) = tasks.first().map(|t| t.task.phase()) else {
+            return Ok(());
+        };
+        observer(&Event::PhaseStarted {
+            phase,
+            tasks: tasks.len(),
+        });
+        let mut state = vec![TaskState::default(); tasks.len()];
+        let mut waiting: VecDeque<usize> = (0..tasks.len()).collect();
+        let mut remaining = tasks.len();
+        let mut calls = FuturesUnordered::new();
+        // Calls of the previous phase were abandoned with it.
+        for slot in self.pool.values_mut() {
+            slot.busy = false;
+        }
+        let registry = self.registry.clone();
+        while remaining > 0 {
+            self.absorb_registrations(observer).await;
+            // Hand out work while there are idle workers and something to do.
+            while let Some((worker, slot)) = self.pool.iter_mut().find(|(_, slot)| !slot.busy) {
+                let (index, backup) = match waiting.pop_front() {
+                    Some(index) => (index, false),
+                    None if self.config.backup_tasks => match backup_candidate(&state) {
+                        Some(index) => (index, true),
+                        None => break,
+                    },
+                    None => break,
+                };
+                slot.busy = true;
+                let task = &mut state[index];
+                task.running += 1;
+                task.started.get_or_insert_with(Instant::now);
+                report.attempts += 1;
+                report.backups += u64::from(backup);
+                observer(&Event::TaskStarted {
+                    phase,
+                    task: index,
+                    worker: worker.clone(),
+                    backup,
+                });
+                calls.push(execute(
+                    worker.clone(),
+                    index,
+                    slot.tasks.clone(),
+                    slot.pings.clone(),
+                    tasks[index].clone(),
+                    self.config.clone(),
+                ));
+            }
+            let finished = tokio::select! {
+                biased;
+                Some(finished) = calls.next(), if !calls.is_empty() => Some(finished),
+                () = registry.wake.notified() => None,
+            };
+            let Some((worker, index, outcome)) = finished else {
+                continue;
+            };
+            let task = &mut state[index];
+            task.running -= 1;
+            let failure = match outcome {
+                Outcome::Replied(Ok(Ok(()))) => {
+                    *report.completed_by.entry(worker.clone()).or_default() += 1;
+                    if let Some(slot) = self.pool.get_mut(&worker) {
+                        slot.busy = false;
+                        slot.failures = 0;
+                    }
+                    // Invariant: a task is done once, however many executions complete.
+                    if task.done {
+                        report.duplicates += 1;
+                    } else {
+                        task.done = true;
+                        remaining -= 1;
+                        observer(&Event::TaskDone {
+                            phase,
+                            task: index,
+                            worker,
+                        });
+                    }
+                    continue;
+                }
+                Outcome::Replied(Ok(Err(error))) if error.is_fatal() => {
+                    return Err(JobError::Task {
+                        phase,
+                        index,
+                        worker,
+                        error,
+                    });
+                }
+                Outcome::Replied(Ok(Err(error))) => (error.to_string(), false),
+                Outcome::Replied(Err(error)) => (error.to_string(), false),
+                Outcome::Silent => ("stopped answering pings".to_string(), true),
+            };
+            let (reason, dead) = failure;
+            report.failed_attempts += 1;
+            // Invariant: a task not done is either waiting or running somewhere.
+            if !task.done && task.running == 0 {
+                waiting.push_front(index);
+            }
+            observer(&Event::AttemptFailed {
+                phase,
+                task: index,
+                worker: worker.clone(),
+                reason,
+            });
+            if let Some(slot) = self.pool.get_mut(&worker) {
+                slot.busy = false;
+                slot.failures += 1;
+                if dead || slot.failures >= self.config.failures_before_drop {
+                    self.pool.remove(&worker);
+                    observer(&Event::WorkerLost { worker });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Connects to workers that registered and are not in the pool.
+    async fn absorb_registrations(&mut self, observer: &mut dyn FnMut(&Event)) {
+        let announced = std::mem::take(&mut *self.registry.announced.lock());
+        for worker in announced {
+            if self.pool.contains_key(&worker) {
+                continue;
+            }
+            let Some(end) = self.connect_to(&worker).await else {
+                continue;
+            };
+            let mut pings = end.clone();
+            pings.set_timeout(Some(self.config.ping_timeout));
+            self.pool.insert(
+                worker.clone(),
+                Slot {
+                    tasks: WorkerServiceClient::from(end),
+                    pings: WorkerServiceClient::from(pings),
+                    busy: false,
+                    failures: 0,
+                },
+            );
+            observer(&Event::WorkerJoined { worker });
+        }
+    }
+
+    /// A client end to `worker`, or `None` if it cannot be reached (it will register again).
+    async fn connect_to(&self, worker: &str) -> Option<WorkerEnd> {
+        match &self.connect {
+            Connect::Simulated { net, node } => Some(net.client(node, worker)),
+            Connect::Tcp => {
+                let addr: SocketAddr = worker.parse().ok()?;
+                let mut end = WorkerEnd::connect_tcp(addr).await.ok()?;
+                // A task takes as long as it takes; pings tell whether the worker lives.
+                end.set_timeout(None);
+                Some(end)
+            }
+        }
+    }
+}
+
+/// The running task to back up: the earliest started among those with one execution.
+fn backup_candidate(state: &[TaskState]) -> Option<usize> {
+    state
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.done && t.running == 1)
+        .min_by_key(|(i, t)| (t.started, *i))
+        .map(|(i, _)| i)
+}
+
+/// One execution of a task on a worker: the call, raced against the worker's pings.
+async fn execute(
+    worker: String,
+    index: usize,
+    tasks: WorkerServiceClient<WorkerEnd>,
+    pings: WorkerServiceClient<WorkerEnd>,
+    args: TaskArgs,
+    config: MasterConfig,
+) -> (String, usize, Outcome) {
+    let call = async {
+        let reply = tasks.do_task(labrpc::context(), args).await;
+        Outcome::Replied(reply.map_err(labrpc::Error::from))
+    };
+    let watchdog = async {
+        let mut missed = 0;
+        loop {
+            tokio::time::sleep(config.ping_interval).await;
+            match pings.ping(labrpc::context()).await {
+                Ok(_) => missed = 0,
+                Err(_) => missed += 1,
+            }
+            if missed >= config.dead_after {
+                return Outcome::Silent;
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        biased;
+        outcome = call => outcome,
+        outcome = watchdog => outcome,
+    };
+    (worker, index, outcome)
+}

@@ -1,0 +1,166 @@
+//! What crosses the network: tasks, their errors, and the master's and workers' services.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::split::Split;
+use crate::storage::StorageError;
+
+/// The two phases of a job: every map task finishes before any reduce task starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Phase {
+    /// Map tasks: read a split, write R partitions of intermediate pairs.
+    Map,
+    /// Reduce tasks: read partition r of every map task, write output r.
+    Reduce,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Map => "map",
+            Phase::Reduce => "reduce",
+        })
+    }
+}
+
+/// One task of a job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Task {
+    /// Map task `index`: map `split`, partition the pairs over `reduce_tasks`.
+    Map {
+        /// The task's number, `0..M`.
+        index: usize,
+        /// The input to map.
+        split: Split,
+        /// R: how many partitions to write.
+        reduce_tasks: usize,
+    },
+    /// Reduce task `index`: reduce partition `index` of all `map_tasks` map outputs.
+    Reduce {
+        /// The task's number, `0..R`.
+        index: usize,
+        /// M: how many map outputs to read.
+        map_tasks: usize,
+    },
+}
+
+impl Task {
+    /// The phase this task belongs to.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Task::Map { .. } => Phase::Map,
+            Task::Reduce { .. } => Phase::Reduce,
+        }
+    }
+
+    /// The task's number within its phase.
+    pub fn index(&self) -> usize {
+        match self {
+            Task::Map { index, .. } | Task::Reduce { index, .. } => *index,
+        }
+    }
+}
+
+/// A request to run one task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskArgs {
+    /// The job's name in the shared storage (its directory in real mode).
+    pub job: String,
+    /// The application to run, by [`App::name`](crate::App::name).
+    pub app: String,
+    /// The task.
+    pub task: Task,
+}
+
+/// Why a worker could not run a task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskError {
+    /// The worker does not know the application.
+    UnknownApp {
+        /// The name asked for.
+        app: String,
+    },
+    /// Reading or writing a file failed.
+    Storage(StorageError),
+    /// An input split is not UTF-8 text.
+    NotUtf8 {
+        /// The input file.
+        file: String,
+        /// The offset in the file of the first bad byte.
+        offset: u64,
+    },
+    /// An intermediate or output file could not be decoded.
+    Corrupt {
+        /// The file's name in the job.
+        file: String,
+        /// The decoder's message.
+        detail: String,
+    },
+    /// The worker is shutting down.
+    Stopped,
+    /// The task's thread panicked (a bug in the application).
+    Crashed {
+        /// The panic's message, as far as known.
+        detail: String,
+    },
+}
+
+impl TaskError {
+    /// Whether the error is the input's or the job's, so that running the task again, on
+    /// this worker or another, would fail the same way. Such an error fails the job.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self, TaskError::Stopped)
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::UnknownApp { app } => write!(f, "the worker has no application {app:?}"),
+            TaskError::Storage(e) => write!(f, "{e}"),
+            TaskError::NotUtf8 { file, offset } => {
+                write!(f, "{file}: not UTF-8 text (bad byte at offset {offset})")
+            }
+            TaskError::Corrupt { file, detail } => {
+                write!(f, "{file}: corrupt data: {detail}")
+            }
+            TaskError::Stopped => write!(f, "the worker is shutting down"),
+            TaskError::Crashed { detail } => write!(f, "the task crashed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for TaskError {}
+
+impl From<StorageError> for TaskError {
+    fn from(e: StorageError) -> Self {
+        TaskError::Storage(e)
+    }
+}
+
+/// The master's service: workers announce themselves.
+#[tarpc::service]
+pub trait MasterService {
+    /// "Worker `worker` is ready for tasks." `worker` is how the master reaches it: its node
+    /// name on the simulated network, its `host:port` on TCP. Workers repeat it periodically,
+    /// so a lost registration, or a master that gave up on a worker too soon, heals.
+    async fn register(worker: String);
+}
+
+/// A worker's service: the master hands out tasks and checks the worker is alive.
+#[tarpc::service]
+pub trait WorkerService {
+    /// Runs a task to completion: its output files are written when this returns `Ok`.
+    async fn do_task(args: TaskArgs) -> Result<(), TaskError>;
+    /// Liveness check (paper §3.3: "the master pings every worker periodically"); returns
+    /// how many tasks the worker has completed.
+    async fn ping() -> u64;
+    /// Stops the worker after the job (Go's `Shutdown`); returns its completed task count.
+    async fn shutdown() -> u64;
+}
+
+/// A client end to a master.
+pub type MasterEnd = labrpc::ClientEnd<MasterServiceRequest, MasterServiceResponse>;
+/// A client end to a worker.
+pub type WorkerEnd = labrpc::ClientEnd<WorkerServiceRequest, WorkerServiceResponse>;

@@ -1,0 +1,129 @@
+//! Running one task: the work a worker does, and the sequential mode does in a loop.
+//!
+//! A map task's output is R files `mr-M-r`, one per reduce partition, each a sorted list of
+//! `(key, values)`; a reduce task's output is the file `mr-out-r`, a sorted list of
+//! `(key, value)`. Both are deterministic functions of the task, so running a task twice
+//! writes the same bytes: what makes duplicate and backup executions harmless (§3.3).
+
+use std::collections::BTreeMap;
+
+use crate::App;
+use crate::partition::partition;
+use crate::protocol::{Task, TaskError};
+use crate::storage::Storage;
+
+/// A key's values are folded by the combiner whenever this many pile up, which bounds a map
+/// task's memory by its distinct keys rather than its input.
+const COMBINE_EVERY: usize = 64;
+
+/// Name of the intermediate file of map task `map` for reduce partition `reduce`.
+pub fn intermediate_name(map: usize, reduce: usize) -> String {
+    format!("mr-{map}-{reduce}")
+}
+
+/// Name of the output file of reduce task `reduce`.
+pub fn output_name(reduce: usize) -> String {
+    format!("mr-out-{reduce}")
+}
+
+/// Runs `task` of job `job` with `app`, reading and writing `store`.
+pub fn run(app: &dyn App, store: &dyn Storage, job: &str, task: &Task) -> Result<(), TaskError> {
+    match task {
+        Task::Map {
+            index,
+            split,
+            reduce_tasks,
+        } => {
+            let bytes = store.read_split(split)?;
+            let text = std::str::from_utf8(&bytes).map_err(|e| TaskError::NotUtf8 {
+                file: split.file.clone(),
+                offset: split.start + e.valid_up_to() as u64,
+            })?;
+            for (reduce, data) in map(app, &split.file, text, *reduce_tasks)
+                .into_iter()
+                .enumerate()
+            {
+                store.write(job, &intermediate_name(*index, reduce), &data)?;
+            }
+            Ok(())
+        }
+        Task::Reduce { index, map_tasks } => {
+            let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for map in 0..*map_tasks {
+                let name = intermediate_name(map, *index);
+                let part: BTreeMap<String, Vec<String>> = decode(&name, &store.read(job, &name)?)?;
+                for (key, values) in part {
+                    groups.entry(key).or_default().extend(values);
+                }
+            }
+            let output: Vec<(String, String)> = groups
+                .into_iter()
+                .map(|(key, values)| {
+                    let value = app.reduce(&key, &values);
+                    (key, value)
+                })
+                .collect();
+            store.write(job, &output_name(*index), &encode(&output))?;
+            Ok(())
+        }
+    }
+}
+
+/// Maps `text` and returns the encoded partitions, combined.
+fn map(app: &dyn App, document: &str, text: &str, reduce_tasks: usize) -> Vec<Vec<u8>> {
+    let mut parts: Vec<BTreeMap<String, Vec<String>>> = vec![BTreeMap::new(); reduce_tasks];
+    app.map(document, text, &mut |key, value| {
+        let part = &mut parts[partition(key, reduce_tasks)];
+        match part.get_mut(key) {
+            Some(values) => {
+                values.push(value.to_owned());
+                if values.len() >= COMBINE_EVERY {
+                    *values = app.combine(key, std::mem::take(values));
+                }
+            }
+            None => {
+                part.insert(key.to_owned(), vec![value.to_owned()]);
+            }
+        }
+    });
+    parts
+        .into_iter()
+        .map(|mut part| {
+            for (key, values) in part.iter_mut() {
+                if values.len() > 1 {
+                    *values = app.combine(key, std::mem::take(values));
+                }
+            }
+            encode(&part)
+        })
+        .collect()
+}
+
+/// Reads the R outputs of job `job` and merges them into one list sorted by key.
+pub fn merge_outputs(
+    store: &dyn Storage,
+    job: &str,
+    reduce_tasks: usize,
+) -> Result<Vec<(String, String)>, TaskError> {
+    let mut all = Vec::new();
+    for reduce in 0..reduce_tasks {
+        let name = output_name(reduce);
+        let part: Vec<(String, String)> = decode(&name, &store.read(job, &name)?)?;
+        all.extend(part);
+    }
+    // Partitions hold disjoint keys, each sorted: one sort of the whole gives the order.
+    all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(all)
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Strings, vectors and maps always encode; a failure would be a bug in postcard.
+    postcard::to_stdvec(value).unwrap_or_else(|e| panic!("cannot encode task data: {e}"))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T, TaskError> {
+    postcard::from_bytes(bytes).map_err(|e| TaskError::Corrupt {
+        file: name.into(),
+        detail: e.to_string(),
+    })
+}

@@ -1,0 +1,318 @@
+//! The `mapreduce` command: a master, a worker, or a whole local job in one command.
+//!
+//! ```text
+//! mapreduce master --listen 127.0.0.1:7878 --app wc FILES...   # then start workers
+//! mapreduce worker --master 127.0.0.1:7878
+//! mapreduce wc FILES... --workers 2                           # master + 2 local workers
+//! ```
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use mapreduce::real::{run_worker, start_master};
+use mapreduce::{DirStore, Event, Exit, JobReport, JobSpec, MasterConfig, WorkerConfig};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, ExitCode, Stdio};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "mapreduce",
+    version,
+    about = "MapReduce over TCP: a master, workers, or a local job"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a master: wait for workers, run one job on them, write the output, stop them.
+    Master {
+        /// Address to listen on for workers.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: SocketAddr,
+        /// The application: wc (word count) or ii (inverted index).
+        #[arg(long, default_value = "wc", value_parser = ["wc", "ii"])]
+        app: String,
+        #[command(flatten)]
+        job: JobArgs,
+    },
+    /// Run a worker: register with the master and run its tasks until it says stop.
+    Worker {
+        /// The master's address.
+        #[arg(long)]
+        master: SocketAddr,
+        /// Address to listen on for the master's calls (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Sleep this long before each task (to test failures on small inputs).
+        #[arg(long, default_value_t = 0, hide = true)]
+        task_delay_ms: u64,
+    },
+    /// Count words in FILES with a master and local worker processes.
+    Wc(LocalArgs),
+    /// Build an inverted index of FILES with a master and local worker processes.
+    Ii(LocalArgs),
+}
+
+#[derive(Args)]
+struct JobArgs {
+    /// Input files (UTF-8 text).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Number of map tasks M (default: 8, and at least one per file).
+    #[arg(short = 'm', long)]
+    map_tasks: Option<usize>,
+    /// Number of reduce tasks R.
+    #[arg(short = 'r', long, default_value_t = 10)]
+    reduce_tasks: usize,
+    /// Write the output here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Where job directories are made (all workers must reach it by the same path).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Print every scheduling event on standard error.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Args)]
+struct LocalArgs {
+    #[command(flatten)]
+    job: JobArgs,
+    /// Number of local worker processes.
+    #[arg(short, long, default_value_t = 2)]
+    workers: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let local = tokio::task::LocalSet::new();
+    let result = local.block_on(&runtime, async move {
+        match cli.command {
+            Command::Master { listen, app, job } => master(listen, &app, job, None).await,
+            Command::Worker {
+                master,
+                listen,
+                task_delay_ms,
+            } => worker(master, listen, task_delay_ms).await,
+            Command::Wc(args) => local_job("wc", args).await,
+            Command::Ii(args) => local_job("ii", args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("mapreduce: error: {message}");
+    ExitCode::FAILURE
+}
+
+async fn worker(master: SocketAddr, listen: SocketAddr, task_delay_ms: u64) -> Result<(), String> {
+    let config = WorkerConfig {
+        task_time: Duration::from_millis(task_delay_ms),
+        ..WorkerConfig::real()
+    };
+    let (me, exit, done) = run_worker(master, listen, config)
+        .await
+        .map_err(|e| e.to_string())?;
+    match exit {
+        Exit::MasterGone => eprintln!("worker {me}: master {master} is gone; {done} tasks done"),
+        _ => eprintln!("worker {me}: shut down by the master; {done} tasks done"),
+    }
+    Ok(())
+}
+
+/// Runs a master for one job; with `local_workers`, also starts that many worker processes.
+async fn master(
+    listen: SocketAddr,
+    app: &str,
+    args: JobArgs,
+    local_workers: Option<usize>,
+) -> Result<(), String> {
+    let inputs = check_inputs(&args.files)?;
+    let spec = JobSpec {
+        app: app.into(),
+        map_tasks: args.map_tasks.unwrap_or(8).max(inputs.len()),
+        reduce_tasks: args.reduce_tasks,
+        inputs,
+    };
+    let work_dir = args.work_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let (mut master, server) = start_master(listen, DirStore::new(work_dir), MasterConfig::real())
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = server.local_addr();
+    eprintln!("listening on {addr}");
+    let mut children = Vec::new();
+    if let Some(n) = local_workers {
+        let exe =
+            std::env::current_exe().map_err(|e| format!("cannot find my own program: {e}"))?;
+        for _ in 0..n {
+            let child = Process::new(&exe)
+                .args(["worker", "--master", &addr.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot start a worker process: {e}"))?;
+            children.push(child);
+        }
+    }
+    let mut progress = Progress::new(args.verbose);
+    let result = master.run(&spec, &mut |event| progress.show(event)).await;
+    progress.finish();
+    master.shutdown_workers().await;
+    // After a failed job, workers that never registered would wait for tasks in vain.
+    reap(children, result.is_ok()).await;
+    let report = result.map_err(|e| e.to_string())?;
+    write_output(&report, args.output.as_deref())?;
+    eprintln!(
+        "done: {} keys in {:.2?}; {} task executions, {} failed, {} backups",
+        report.output.len(),
+        report.elapsed,
+        report.attempts,
+        report.failed_attempts,
+        report.backups
+    );
+    Ok(())
+}
+
+async fn local_job(app: &str, args: LocalArgs) -> Result<(), String> {
+    if args.workers == 0 {
+        return Err("--workers must be at least 1".into());
+    }
+    let listen: SocketAddr = ([127, 0, 0, 1], 0).into();
+    master(listen, app, args.job, Some(args.workers)).await
+}
+
+/// Absolute paths of the inputs, each checked to be a readable file.
+fn check_inputs(files: &[PathBuf]) -> Result<Vec<String>, String> {
+    let mut inputs = Vec::new();
+    for file in files {
+        let path = std::fs::canonicalize(file)
+            .map_err(|e| format!("cannot read input {}: {e}", file.display()))?;
+        if !path.is_file() {
+            return Err(format!("input {} is not a regular file", file.display()));
+        }
+        std::fs::File::open(&path)
+            .map_err(|e| format!("cannot read input {}: {e}", file.display()))?;
+        let text = path
+            .to_str()
+            .ok_or_else(|| format!("input path {} is not UTF-8", file.display()))?;
+        inputs.push(text.to_owned());
+    }
+    Ok(inputs)
+}
+
+fn write_output(report: &JobReport, output: Option<&Path>) -> Result<(), String> {
+    let text = report.output_text();
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| format!("cannot write the output to {}: {e}", path.display())),
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write the output: {e}"))
+        }
+    }
+}
+
+/// Waits a little (if `patient`) for worker processes to exit after their shutdown, then
+/// kills any left.
+async fn reap(mut children: Vec<Child>, patient: bool) {
+    for _ in 0..if patient { 100 } else { 0 } {
+        children.retain_mut(|child| matches!(child.try_wait(), Ok(None)));
+        if children.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// A progress bar per phase (drawn only on a terminal), or one line per event.
+struct Progress {
+    verbose: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(verbose: bool) -> Progress {
+        Progress { verbose, bar: None }
+    }
+
+    fn show(&mut self, event: &Event) {
+        if self.verbose {
+            eprintln!("{}", describe(event));
+        }
+        match event {
+            Event::PhaseStarted { phase, tasks } => {
+                self.finish();
+                let bar = ProgressBar::new(*tasks as u64);
+                if let Ok(style) =
+                    ProgressStyle::with_template("{msg:>6} [{bar:40}] {pos}/{len} tasks {elapsed}")
+                {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar.set_message(phase.to_string());
+                self.bar = Some(bar);
+            }
+            Event::TaskDone { .. } => {
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}
+
+fn describe(event: &Event) -> String {
+    match event {
+        Event::PhaseStarted { phase, tasks } => format!("{phase} phase: {tasks} tasks"),
+        Event::WorkerJoined { worker } => format!("worker {worker} joined"),
+        Event::WorkerLost { worker } => format!("worker {worker} lost"),
+        Event::TaskStarted {
+            phase,
+            task,
+            worker,
+            backup,
+        } => format!(
+            "{phase} task {task} started on {worker}{}",
+            if *backup { " (backup)" } else { "" }
+        ),
+        Event::TaskDone {
+            phase,
+            task,
+            worker,
+        } => format!("{phase} task {task} done by {worker}"),
+        Event::AttemptFailed {
+            phase,
+            task,
+            worker,
+            reason,
+        } => format!("{phase} task {task} failed on {worker}: {reason}"),
+    }
+}

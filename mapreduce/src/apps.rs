@@ -1,8 +1,10 @@
 //! The two applications of the lab: word count and inverted index.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
 
 use crate::App;
+use crate::partition::Fnv64;
 
 /// The words of `text`: its maximal runs of Unicode letters (characters with the Unicode
 /// `Alphabetic` property, [`char::is_alphabetic`]). Case is kept, as in Go's lab.
@@ -21,9 +23,16 @@ impl App for WordCount {
         "wc"
     }
 
+    /// Counts within the piece first ("in-mapper combining"): one pair per distinct word,
+    /// `(word, count)`, not one per occurrence. The map is never iterated in an order that
+    /// matters: the framework sorts what it writes.
     fn map(&self, _document: &str, contents: &str, emit: &mut dyn FnMut(&str, &str)) {
+        let mut counts: HashMap<&str, u64, BuildHasherDefault<Fnv64>> = HashMap::default();
         for word in words(contents) {
-            emit(word, "1");
+            *counts.entry(word).or_default() += 1;
+        }
+        for (word, count) in counts {
+            emit(word, &count.to_string());
         }
     }
 

@@ -22,6 +22,29 @@ pub fn partition(key: &str, reduce_tasks: usize) -> usize {
     (fnv1a32(key.as_bytes()) & 0x7fff_ffff) as usize % reduce_tasks
 }
 
+/// 64-bit FNV-1a as a [`std::hash::Hasher`], for hash maps that must behave the same in
+/// every run (std's default hasher is randomly keyed). Not resistant to crafted keys.
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv64(u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,11 @@
 //! `(key, value)`. Both are deterministic functions of the task, so running a task twice
 //! writes the same bytes: what makes duplicate and backup executions harmless (§3.3).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 
 use crate::App;
-use crate::partition::partition;
+use crate::partition::{Fnv64, partition};
 use crate::protocol::{Task, TaskError};
 use crate::storage::Storage;
 
@@ -70,11 +71,16 @@ pub fn run(app: &dyn App, store: &dyn Storage, job: &str, task: &Task) -> Result
 }
 
 /// Maps `text` and returns the encoded partitions, combined.
+///
+/// Pairs are grouped in a hash map with a fixed hasher (FNV-1a, not std's randomly keyed
+/// one), which is faster than a tree for many words; its order is never looked at: each
+/// partition is sorted before it is written.
 fn map(app: &dyn App, document: &str, text: &str, reduce_tasks: usize) -> Vec<Vec<u8>> {
-    let mut parts: Vec<BTreeMap<String, Vec<String>>> = vec![BTreeMap::new(); reduce_tasks];
-    app.map(document, text, &mut |key, value| {
-        let part = &mut parts[partition(key, reduce_tasks)];
-        match part.get_mut(key) {
+    let mut groups: HashMap<String, Vec<String>, BuildHasherDefault<Fnv64>> = HashMap::default();
+    app.map(
+        document,
+        text,
+        &mut |key, value| match groups.get_mut(key) {
             Some(values) => {
                 values.push(value.to_owned());
                 if values.len() >= COMBINE_EVERY {
@@ -82,18 +88,21 @@ fn map(app: &dyn App, document: &str, text: &str, reduce_tasks: usize) -> Vec<Ve
                 }
             }
             None => {
-                part.insert(key.to_owned(), vec![value.to_owned()]);
+                groups.insert(key.to_owned(), vec![value.to_owned()]);
             }
+        },
+    );
+    let mut parts: Vec<Vec<(String, Vec<String>)>> = vec![Vec::new(); reduce_tasks];
+    for (key, mut values) in groups {
+        if values.len() > 1 {
+            values = app.combine(&key, values);
         }
-    });
+        parts[partition(&key, reduce_tasks)].push((key, values));
+    }
     parts
         .into_iter()
         .map(|mut part| {
-            for (key, values) in part.iter_mut() {
-                if values.len() > 1 {
-                    *values = app.combine(key, std::mem::take(values));
-                }
-            }
+            part.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             encode(&part)
         })
         .collect()

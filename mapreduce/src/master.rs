@@ -17,7 +17,7 @@
 //!   leaves the pool. A worker that is alive after all registers again and rejoins.
 //! - **Duplicates.** A completion of a task already done (a backup's twin, an execution whose
 //!   earlier reply was lost) is counted and ignored; its files are the same bytes
-//!   ([`task`](crate::task)), so nothing changes.
+//!   (see the `task` module), so nothing changes.
 //!
 //! Intermediate files live in shared [`Storage`], not on the map worker's disk, so unlike the
 //! paper (§3.3) a dead worker's *completed* map tasks need not run again.

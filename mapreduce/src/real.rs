@@ -1,6 +1,6 @@
 //! Real mode: the same master and workers over TCP, each worker its own process.
 //!
-//! The master serves [`MasterService`](crate::protocol::MasterService) on a TCP address;
+//! The master serves [`MasterService`] on a TCP address;
 //! workers serve their own service on another, register their `host:port`, and the master
 //! connects back. Data goes through a [`DirStore`]: the job directory and the inputs must be
 //! reachable by the same paths from every worker (one machine, or a shared file system).

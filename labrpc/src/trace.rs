@@ -36,6 +36,8 @@ pub enum EventKind {
     ServerDeleted,
     /// A node was killed: its tasks stopped and its server stopped answering.
     Killed,
+    /// A killed node was brought back to life without a server (see `Network::revive`).
+    Revived,
     /// A task spawned on a node panicked.
     Panicked,
     /// A change of links: partition, heal, cut, restore, deaf, end enabled or connected.

@@ -312,6 +312,34 @@ fn a_killed_node_stops_its_tasks_and_its_calls() {
 }
 
 #[test]
+fn a_revived_node_calls_and_runs_tasks_again_but_its_old_server_stays_dead() {
+    sim::run(|net: Network| async move {
+        let (_, client) = start(&net, "pinger", "server");
+        let (_, to_pinger) = start(&net, "other", "pinger");
+        net.kill("pinger");
+        assert_eq!(
+            client.handler2(ctx(), 1).await.map_err(Error::from),
+            Err(Error::NoReply)
+        );
+        net.revive("pinger");
+        assert!(net.is_alive("pinger"));
+        assert_eq!(
+            client.handler2(ctx(), 2).await.map_err(Error::from),
+            Ok("handler2-2".to_owned())
+        );
+        let ran = std::rc::Rc::new(std::cell::Cell::new(false));
+        let flag = ran.clone();
+        net.spawn("pinger", async move { flag.set(true) });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(ran.get(), "a revived node does not run tasks");
+        assert!(
+            to_pinger.handler2(ctx(), 3).await.is_err(),
+            "the killed incarnation's server answered after revive"
+        );
+    });
+}
+
+#[test]
 fn a_panicking_node_task_fails_the_simulation() {
     let outcome = std::panic::catch_unwind(|| {
         sim::simulate(1, false, |net: Network| async move {

@@ -247,6 +247,20 @@ impl Network {
         drop(tasks);
     }
 
+    /// Brings node `name` back to life after [`Network::kill`], without a server: a new
+    /// incarnation of a node that only calls others (a clerk, a pinger) can then run tasks
+    /// again with [`Network::spawn`]. A node with a server restarts with
+    /// [`Network::add_server`] instead; `revive` leaves a killed node's old server dead.
+    pub fn revive(&self, name: &str) {
+        let mut inner = self.inner.lock();
+        let id = inner.node(name);
+        let old = inner.nodes[id].server.take();
+        inner.nodes[id].alive = true;
+        inner.event(EventKind::Revived, 0, id, None, "", 0, Duration::ZERO);
+        drop(inner);
+        drop(old);
+    }
+
     /// Whether node `name` is alive (not killed since its last [`Network::add_server`]).
     pub fn is_alive(&self, name: &str) -> bool {
         let mut inner = self.inner.lock();

@@ -34,6 +34,7 @@ pub mod model;
 pub mod models;
 pub mod parse;
 mod search;
+pub mod testing;
 
 pub use checker::{CheckError, Limits, PartReport, Report, Verdict, check, check_with};
 pub use history::{OpId, Operation, Outcome, RecordError, Recorder, Time, partition_by};

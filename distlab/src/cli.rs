@@ -1,0 +1,318 @@
+//! The command line: every subcommand, option and example that `--help` shows.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Run the distributed-systems labs under chaos, replay a seed, sweep an experiment, grade.
+#[derive(Debug, Parser)]
+#[command(name = "distlab", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a lab's chaos scenario in the simulation and report what happened.
+    #[command(after_help = "Examples:\n  \
+        distlab run paxos\n  \
+        distlab run paxoskv --seed 7 --clients 5 --drop 0.2 --partition-every 2s\n  \
+        distlab run pbkv --duration 30s --crash-every 3s --out /tmp/pbkv-run")]
+    Run(RunArgs),
+    /// Rerun one seed of a scenario with its full trace, or one test under one seed.
+    #[command(after_help = "Examples:\n  \
+        distlab replay --seed 1234 paxos\n  \
+        distlab replay --seed 1234 paxos --test partition")]
+    Replay(ReplayArgs),
+    /// Run a scenario over a grid of one fault parameter and several seeds; write CSV and a plot.
+    #[command(after_help = "Examples:\n  \
+        distlab sweep paxoskv --param drop=0,0.1,0.2,0.3\n  \
+        distlab sweep pbkv --param clients=1,2,4,8 --seeds 5 --out sweep-pbkv")]
+    Sweep(SweepArgs),
+    /// Run each lab's test suite several times with different seeds and score the results.
+    #[command(after_help = "Examples:\n  \
+        distlab grade paxos --runs 5\n  \
+        distlab grade --runs 3 --json results.json")]
+    Grade(GradeArgs),
+}
+
+/// A lab with a chaos scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Lab {
+    /// Lab 1: MapReduce with failing workers.
+    Mapreduce,
+    /// Lab 2a: the view service with servers that crash and restart.
+    Viewservice,
+    /// Lab 2b: the primary/backup key/value store.
+    Pbkv,
+    /// Lab 3a: Paxos agreement on a sequence of instances.
+    Paxos,
+    /// Lab 3b: the key/value store replicated with Paxos.
+    Paxoskv,
+}
+
+impl Lab {
+    /// The lab's crate name (also its name on the command line).
+    pub fn name(self) -> &'static str {
+        match self {
+            Lab::Mapreduce => "mapreduce",
+            Lab::Viewservice => "viewservice",
+            Lab::Pbkv => "pbkv",
+            Lab::Paxos => "paxos",
+            Lab::Paxoskv => "paxoskv",
+        }
+    }
+
+    /// Every lab, in course order.
+    pub const ALL: [Lab; 5] = [
+        Lab::Mapreduce,
+        Lab::Viewservice,
+        Lab::Pbkv,
+        Lab::Paxos,
+        Lab::Paxoskv,
+    ];
+}
+
+/// The scenario's knobs, shared by `run`, `replay` and `sweep`.
+#[derive(Clone, Debug, Args)]
+pub struct ScenarioArgs {
+    /// The seed: the same seed gives the same run, byte for byte.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Servers (replicas, peers or workers).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=9))]
+    pub servers: u64,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub clients: u64,
+    /// Simulated time to run, e.g. 10s or 500ms.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+    /// Chance that a request, and separately a reply, is lost (0 to 1).
+    #[arg(long, default_value_t = 0.1, value_parser = parse_fraction)]
+    pub drop: f64,
+    /// Unreachable servers answer only after up to 7 s instead of 100 ms.
+    #[arg(long)]
+    pub long_delays: bool,
+    /// Hold most replies back 200-2200 ms, so they arrive out of order.
+    #[arg(long)]
+    pub reordering: bool,
+    /// Mean time between partitions (each heals after about as long); 0s for none.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub partition_every: std::time::Duration,
+    /// Mean time between server crashes (each restarts after about as long); 0s for none.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub crash_every: std::time::Duration,
+}
+
+/// `distlab run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The lab to run.
+    #[arg(value_enum, default_value_t = Lab::Paxoskv)]
+    pub lab: Lab,
+    /// The scenario's settings.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The directory for the trace and the history picture (nothing is written elsewhere).
+    #[arg(long, default_value = "distlab-out")]
+    pub out: PathBuf,
+}
+
+/// `distlab replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The lab.
+    #[arg(value_enum)]
+    pub lab: Lab,
+    /// Rerun this test of the lab's suite (by name) under the seed, instead of the scenario.
+    #[arg(long)]
+    pub test: Option<String>,
+    /// The scenario's settings (the seed above all).
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The directory for the full trace.
+    #[arg(long, default_value = "distlab-out")]
+    pub out: PathBuf,
+}
+
+/// `distlab sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The lab.
+    #[arg(value_enum)]
+    pub lab: Lab,
+    /// The parameter and its values: NAME=V1,V2,... with NAME one of drop, clients, servers,
+    /// partition-every (seconds), crash-every (seconds).
+    #[arg(long, value_parser = parse_param)]
+    pub param: Param,
+    /// Seeds per value (seeds 1..=N).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub seeds: u64,
+    /// The other settings, fixed across the sweep.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The directory for sweep.csv and sweep.svg.
+    #[arg(long, default_value = "distlab-out")]
+    pub out: PathBuf,
+}
+
+/// `distlab grade`.
+#[derive(Debug, Args)]
+pub struct GradeArgs {
+    /// Labs to grade (default: all).
+    #[arg(value_enum)]
+    pub labs: Vec<Lab>,
+    /// Runs of each suite, each with its own seed.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub runs: u64,
+    /// The first seed (run k uses seed + k).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Points a test earns when it passes every run.
+    #[arg(long, default_value_t = 1.0)]
+    pub points: f64,
+    /// Give partial points: the test's points times its pass rate.
+    #[arg(long)]
+    pub partial: bool,
+    /// Write Gradescope's results.json to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// The workspace to grade (default: this one).
+    #[arg(long)]
+    pub workspace: Option<PathBuf>,
+}
+
+/// A swept parameter and its values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// Which knob.
+    pub name: ParamName,
+    /// Its values, in order.
+    pub values: Vec<f64>,
+}
+
+/// The knobs a sweep can turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamName {
+    /// Loss probability.
+    Drop,
+    /// Number of clients.
+    Clients,
+    /// Number of servers.
+    Servers,
+    /// Mean seconds between partitions.
+    PartitionEvery,
+    /// Mean seconds between crashes.
+    CrashEvery,
+}
+
+impl ParamName {
+    /// The name on the command line and in the CSV header.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamName::Drop => "drop",
+            ParamName::Clients => "clients",
+            ParamName::Servers => "servers",
+            ParamName::PartitionEvery => "partition-every",
+            ParamName::CrashEvery => "crash-every",
+        }
+    }
+}
+
+/// Parses `NAME=V1,V2,...`.
+pub fn parse_param(text: &str) -> Result<Param, String> {
+    let (name, values) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=V1,V2,... but got {text:?}"))?;
+    let name = match name.trim() {
+        "drop" => ParamName::Drop,
+        "clients" => ParamName::Clients,
+        "servers" => ParamName::Servers,
+        "partition-every" => ParamName::PartitionEvery,
+        "crash-every" => ParamName::CrashEvery,
+        other => {
+            return Err(format!(
+                "unknown parameter {other:?}: use drop, clients, servers, partition-every or crash-every"
+            ));
+        }
+    };
+    let values = values
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("{v:?} is not a number"))
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    for &v in &values {
+        let ok = match name {
+            ParamName::Drop => (0.0..=1.0).contains(&v),
+            ParamName::Clients => (1.0..=64.0).contains(&v) && v.fract() == 0.0,
+            ParamName::Servers => (1.0..=9.0).contains(&v) && v.fract() == 0.0,
+            ParamName::PartitionEvery | ParamName::CrashEvery => v >= 0.0 && v.is_finite(),
+        };
+        if !ok {
+            return Err(format!("{v} is out of range for {}", name.name()));
+        }
+    }
+    Ok(Param { name, values })
+}
+
+/// Parses `10s`, `500ms`, `2m` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 10s or 500ms"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use ms, s or m")),
+    };
+    if !(0.0..=24.0 * 3600.0).contains(&seconds) {
+        return Err(format!("{text:?} is out of range (0 to 24 hours)"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// Parses a probability between 0 and 1.
+pub fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a probability between 0 and 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_params_and_durations() {
+        assert_eq!(
+            parse_param("drop=0,0.1"),
+            Ok(Param {
+                name: ParamName::Drop,
+                values: vec![0.0, 0.1]
+            })
+        );
+        assert!(parse_param("drop=2").is_err());
+        assert!(parse_param("speed=1").is_err());
+        assert!(parse_param("clients=1.5").is_err());
+        assert_eq!(
+            parse_duration("500ms"),
+            Ok(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(parse_duration("2"), Ok(std::time::Duration::from_secs(2)));
+        assert!(parse_duration("2h").is_err());
+        assert!(parse_fraction("1.1").is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! The key/value workload shared by pbkv and paxoskv: clients Get, Put and Append on a few
+//! shared keys, every operation is recorded with its simulated call and return times, and
+//! the history is checked for linearizability against the key/value model.
+
+use labrpc::Network;
+use linearizability::models::{KvInput, KvMap, KvOp, KvOutput};
+use linearizability::{Limits, Recorder, Verdict, check_with, html};
+use rand::Rng;
+use tokio::time::Instant;
+
+use super::{before, stuck_note, think, with_chaos};
+use crate::chaos::Cluster;
+use crate::scenario::{Check, LabReport, Live, Params};
+
+/// Keys the clients share: few, so that operations on one key overlap often.
+const KEYS: usize = 3;
+
+/// Search steps the checker may take; a deterministic bound (a time limit would make the
+/// verdict depend on the machine). Histories of minutes of simulated time need far fewer.
+const CHECK_STEPS: u64 = 20_000_000;
+
+/// The operations of a key/value clerk, as pbkv's and paxoskv's clerks offer them.
+pub trait KvClerk {
+    /// The value of `key`, "" if none.
+    async fn get(&mut self, key: &str) -> String;
+    /// Sets `key` to `value`.
+    async fn put(&mut self, key: &str, value: &str);
+    /// Appends `value` to `key`'s value.
+    async fn append(&mut self, key: &str, value: &str);
+}
+
+impl KvClerk for pbkv::Clerk {
+    async fn get(&mut self, key: &str) -> String {
+        pbkv::Clerk::get(self, key).await
+    }
+    async fn put(&mut self, key: &str, value: &str) {
+        pbkv::Clerk::put(self, key, value).await
+    }
+    async fn append(&mut self, key: &str, value: &str) {
+        pbkv::Clerk::append(self, key, value).await
+    }
+}
+
+impl KvClerk for paxoskv::Clerk {
+    async fn get(&mut self, key: &str) -> String {
+        paxoskv::Clerk::get(self, key).await
+    }
+    async fn put(&mut self, key: &str, value: &str) {
+        paxoskv::Clerk::put(self, key, value).await
+    }
+    async fn append(&mut self, key: &str, value: &str) {
+        paxoskv::Clerk::append(self, key, value).await
+    }
+}
+
+/// Runs the workload with clerks made by `clerk(i)` (client `i` on node `client_names[i]`)
+/// under the faults of `cluster`, and checks the history.
+pub async fn run<C: KvClerk + 'static>(
+    net: &Network,
+    params: &Params,
+    live: &Live,
+    cluster: &dyn Cluster,
+    clerk: impl Fn(usize) -> C,
+) -> LabReport {
+    let recorder: Recorder<KvInput, KvOutput> = Recorder::new();
+    let deadline = Instant::now() + params.duration;
+    let results = with_chaos(net, params, live, cluster, |i| {
+        let (net, live, recorder, mut ck) = (net.clone(), live.clone(), recorder.clone(), clerk(i));
+        async move {
+            let mut n = 0u64;
+            while before(deadline) {
+                let key = format!("k{}", net.rng().random_range(0..KEYS));
+                let input = match net.rng().random_range(0..10) {
+                    0..5 => KvInput::get(key),
+                    5..7 => KvInput::put(key, format!("{i}.{n}")),
+                    _ => KvInput::append(key, format!("[{i}.{n}]")),
+                };
+                n += 1;
+                let started = net.now();
+                let id = recorder.call(i, input.clone(), started);
+                let output = match &input.op {
+                    KvOp::Get => KvOutput::Value(ck.get(&input.key).await),
+                    KvOp::Put(value) => {
+                        ck.put(&input.key, value).await;
+                        KvOutput::Done
+                    }
+                    KvOp::Append(value) => {
+                        ck.append(&input.key, value).await;
+                        KvOutput::Done
+                    }
+                };
+                // Ids come from this recorder and each is returned once: cannot fail.
+                let _ = recorder.returned(id, output, net.now());
+                live.op_done(net.now() - started);
+                think(&net).await;
+            }
+        }
+    })
+    .await;
+    check(&recorder, &stuck_note(&results), net.seed())
+}
+
+/// Checks the recorded history and draws it.
+fn check(recorder: &Recorder<KvInput, KvOutput>, note: &str, seed: u64) -> LabReport {
+    let history = recorder.history();
+    let limits = Limits {
+        steps: Some(CHECK_STEPS),
+        ..Limits::none()
+    };
+    let report = match check_with(&KvMap, &history, limits) {
+        Ok(report) => report,
+        // The recorder stamps strictly increasing times, so the history is well formed.
+        Err(e) => {
+            return LabReport {
+                check: Check::Violation(format!("malformed history: {e}")),
+                history_html: None,
+            };
+        }
+    };
+    let unknown = history.iter().filter(|op| op.output().is_none()).count();
+    let check = match report.verdict {
+        Verdict::Linearizable => Check::Passed(format!(
+            "linearizable ({} operations, {unknown} without a reply{note})",
+            history.len()
+        )),
+        Verdict::Violation => {
+            let parts: Vec<String> = report
+                .violations()
+                .map(|part| match part.breaking_op {
+                    Some(op) => format!("breaks at operation {op} ({:?})", history[op].input),
+                    None => "no linearization".to_owned(),
+                })
+                .collect();
+            Check::Violation(format!("not linearizable: {}{note}", parts.join("; ")))
+        }
+        Verdict::Unknown => Check::Unknown,
+    };
+    let title = format!("key/value history, seed {seed}");
+    LabReport {
+        check,
+        history_html: Some(html::render(&title, &KvMap, &history, &report)),
+    }
+}

@@ -1,0 +1,96 @@
+//! One chaos workload per lab: the cluster, its clients, what the injector may break, and the
+//! check of what the clients saw.
+//!
+//! Every workload has the same shape: start the servers, start `clients` client tasks that
+//! issue operations until the scenario's duration is over, run [`chaos::inject`] meanwhile,
+//! let the clients finish once everything has healed (or give up on them after
+//! [`DRAIN`]), then check the history.
+
+mod kv;
+mod mapreduce;
+mod paxos;
+mod paxoskv;
+mod pbkv;
+mod viewservice;
+
+use labrpc::Network;
+use rand::Rng;
+use std::time::Duration;
+use tokio::time::{Instant, sleep};
+
+use crate::chaos;
+use crate::cli::Lab;
+use crate::scenario::{LabReport, Live, Params};
+
+/// How long clients may take, after the faults have healed, to finish their last operation.
+/// An operation still running then counts as never returned.
+pub const DRAIN: Duration = Duration::from_secs(60);
+
+/// The most time between two operations of one client (uniform from zero).
+const THINK_TIME_MAX: Duration = Duration::from_millis(20);
+
+/// Runs `lab`'s workload on `net` with `params`, counting into `live`.
+pub async fn run(lab: Lab, net: &Network, params: &Params, live: &Live) -> LabReport {
+    match lab {
+        Lab::Mapreduce => mapreduce::run(net, params, live).await,
+        Lab::Viewservice => viewservice::run(net, params, live).await,
+        Lab::Pbkv => pbkv::run(net, params, live).await,
+        Lab::Paxos => paxos::run(net, params, live).await,
+        Lab::Paxoskv => paxoskv::run(net, params, live).await,
+    }
+}
+
+/// Runs `client(i)` for every client and the fault injector on `cluster` at once; returns the
+/// clients' results, `None` for a client that did not finish within [`DRAIN`] after the
+/// injector stopped.
+async fn with_chaos<T: 'static, F: Future<Output = T> + 'static>(
+    net: &Network,
+    params: &Params,
+    live: &Live,
+    cluster: &dyn chaos::Cluster,
+    client: impl Fn(usize) -> F,
+) -> Vec<Option<T>> {
+    let tasks: Vec<_> = (0..params.clients)
+        .map(|i| tokio::task::spawn_local(client(i)))
+        .collect();
+    chaos::inject(net.clone(), params.clone(), live.clone(), cluster).await;
+    let drain_end = Instant::now() + DRAIN;
+    let mut results = Vec::new();
+    for task in tasks {
+        let left = drain_end.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, task).await {
+            Ok(Ok(result)) => results.push(Some(result)),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic.into_panic()),
+            Err(_) => results.push(None),
+        }
+    }
+    results
+}
+
+/// Whether a client should start another operation: the scenario's duration has not passed.
+fn before(deadline: Instant) -> bool {
+    Instant::now() < deadline
+}
+
+/// A client's pause between operations, drawn from the simulation's generator.
+async fn think(net: &Network) {
+    let ms = THINK_TIME_MAX.as_millis() as u64;
+    sleep(Duration::from_millis(net.rng().random_range(0..=ms))).await;
+}
+
+/// The names `prefix0`, `prefix1`, ... of `n` nodes.
+fn names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// A text for "n of m clients never finished", or nothing when all did.
+fn stuck_note<T>(results: &[Option<T>]) -> String {
+    match results.iter().filter(|r| r.is_none()).count() {
+        0 => String::new(),
+        n => format!(
+            "; {n} of {} clients still blocked {} s after the faults healed",
+            results.len(),
+            DRAIN.as_secs()
+        ),
+    }
+}

@@ -1,0 +1,87 @@
+//! pbkv under chaos: key/value servers crash and restart empty or are cut off from everyone,
+//! one at a time, each time only once the view service has a primary and a backup that
+//! acknowledged the view; the view service itself stays up (it is the single point of
+//! failure of this design).
+
+use labrpc::Network;
+use pbkv::{Clerk, PbServer};
+use rand::Rng;
+use std::time::Duration;
+use viewservice::{DEAD_TIME, PING_INTERVAL, ViewServer};
+
+use super::{kv, names};
+use crate::chaos::Cluster;
+use crate::scenario::{LabReport, Live, Params};
+
+/// The view server's node.
+const VS: &str = "vs";
+
+/// Quiet time after a fault heals: long enough for the view service to see its whole effect
+/// (declare a silent server dead, take a restarted one back) before the next one.
+const SETTLE: Duration =
+    Duration::from_millis(DEAD_TIME.as_millis() as u64 + 2 * PING_INTERVAL.as_millis() as u64);
+
+struct PbCluster {
+    net: Network,
+    vs: ViewServer,
+    names: Vec<String>,
+    clients: Vec<String>,
+}
+
+impl Cluster for PbCluster {
+    fn servers(&self) -> Vec<String> {
+        self.names.clone()
+    }
+    fn bystanders(&self) -> Vec<String> {
+        let mut others = self.clients.clone();
+        others.push(VS.to_owned());
+        others
+    }
+    fn crash(&self, i: usize) {
+        self.net.kill(&self.names[i]);
+    }
+    fn restart(&self, i: usize) {
+        PbServer::start(&self.net, &self.names[i], VS);
+    }
+    /// Primary/backup survives one failure at a time: fault only a pair whose view the
+    /// primary has acknowledged, so that the backup can take over.
+    fn ready(&self) -> bool {
+        let view = self.vs.view();
+        view.primary.is_some() && view.backup.is_some() && self.vs.is_acked()
+    }
+    fn settle(&self) -> Duration {
+        SETTLE
+    }
+    /// A partition here cuts one server off from everyone else, as a failed network card
+    /// would; splitting the view service from both of the pair would be two failures.
+    fn partition(&self, net: &Network) -> Vec<Vec<String>> {
+        let victim = self.names[net.rng().random_range(0..self.names.len())].clone();
+        let rest = self
+            .servers()
+            .into_iter()
+            .chain(self.bystanders())
+            .filter(|n| *n != victim)
+            .collect();
+        vec![vec![victim], rest]
+    }
+}
+
+/// Runs the pbkv workload.
+pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
+    let vs = ViewServer::start(net, VS);
+    let names = names("s", params.servers);
+    for name in &names {
+        PbServer::start(net, name, VS);
+    }
+    let cluster = PbCluster {
+        net: net.clone(),
+        vs,
+        names,
+        clients: super::names("client", params.clients),
+    };
+    let clients = cluster.clients.clone();
+    kv::run(net, params, live, &cluster, |i| {
+        Clerk::new(net, &clients[i], VS)
+    })
+    .await
+}

@@ -1,0 +1,167 @@
+//! The view service under chaos: pinging servers crash and restart (pinging 0 again) and are
+//! partitioned from the view server, while clients read the view. The view server stays up.
+//!
+//! The check, on every view a client saw: one view per view number; a client's view numbers
+//! never go back; the primary and backup differ; the primary of view n+1 was the primary or
+//! the backup of view n (an uninitialized server never becomes primary); and before anyone saw
+//! view n+1, the primary of view n had pinged with n (the view service waits for the ack).
+
+use labrpc::Network;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::time::{Instant, sleep};
+use viewservice::{Clerk, PING_INTERVAL, View, ViewServer};
+
+use super::{before, names, stuck_note, think, with_chaos};
+use crate::chaos::Cluster;
+use crate::scenario::{Check, LabReport, Live, Params};
+
+/// The view server's node.
+const VS: &str = "vs";
+
+/// Pings sent: by whom, with which view number, when.
+type Pings = Rc<RefCell<Vec<(String, u64, Duration)>>>;
+
+struct ViewCluster {
+    net: Network,
+    names: Vec<String>,
+    clients: Vec<String>,
+    pings: Pings,
+}
+
+impl ViewCluster {
+    /// Starts a server's pinger on its node: ping 0 until the first answer (a fresh start),
+    /// then the number of the view it knows, every ping interval.
+    fn start_pinger(&self, i: usize) {
+        let name = self.names[i].clone();
+        let (ck, net, pings) = (
+            Clerk::new(&self.net, &name, VS),
+            self.net.clone(),
+            self.pings.clone(),
+        );
+        self.net.spawn(&name.clone(), async move {
+            let mut known = 0;
+            loop {
+                pings.borrow_mut().push((name.clone(), known, net.now()));
+                if let Ok(view) = ck.ping(known).await {
+                    known = view.viewnum;
+                }
+                sleep(PING_INTERVAL).await;
+            }
+        });
+    }
+}
+
+impl Cluster for ViewCluster {
+    fn servers(&self) -> Vec<String> {
+        self.names.clone()
+    }
+    fn bystanders(&self) -> Vec<String> {
+        let mut others = self.clients.clone();
+        others.push(VS.to_owned());
+        others
+    }
+    fn crash(&self, i: usize) {
+        self.net.kill(&self.names[i]);
+    }
+    fn restart(&self, i: usize) {
+        self.net.revive(&self.names[i]);
+        self.start_pinger(i);
+    }
+}
+
+/// Runs the view service workload.
+pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
+    let _vs = ViewServer::start(net, VS);
+    let cluster = ViewCluster {
+        net: net.clone(),
+        names: names("s", params.servers),
+        clients: names("client", params.clients),
+        pings: Pings::default(),
+    };
+    for i in 0..params.servers {
+        cluster.start_pinger(i);
+    }
+    let deadline = Instant::now() + params.duration;
+    let results = with_chaos(net, params, live, &cluster, |i| {
+        let (net, live, ck) = (
+            net.clone(),
+            live.clone(),
+            Clerk::new(net, &cluster.clients[i], VS),
+        );
+        async move {
+            let mut seen = Vec::new();
+            while before(deadline) {
+                let started = net.now();
+                if let Ok(view) = ck.get().await {
+                    live.op_done(net.now() - started);
+                    seen.push((view, net.now()));
+                }
+                think(&net).await;
+            }
+            seen
+        }
+    })
+    .await;
+    let note = stuck_note(&results);
+    let seen: Vec<Vec<(View, Duration)>> = results.into_iter().flatten().collect();
+    LabReport {
+        check: check(&seen, &cluster.pings.borrow(), &note),
+        history_html: None,
+    }
+}
+
+/// Checks the views each client saw (with when it saw them) against the pings sent.
+fn check(seen: &[Vec<(View, Duration)>], pings: &[(String, u64, Duration)], note: &str) -> Check {
+    // The first sighting of each view number, and the view itself.
+    let mut views: BTreeMap<u64, (View, Duration)> = BTreeMap::new();
+    for (client, views_seen) in seen.iter().enumerate() {
+        let mut last = 0;
+        for (view, at) in views_seen {
+            if view.viewnum < last {
+                return Check::Violation(format!(
+                    "client {client} saw view {} after view {last}",
+                    view.viewnum
+                ));
+            }
+            last = view.viewnum;
+            if view.primary.is_some() && view.primary == view.backup {
+                return Check::Violation(format!("{view}: the primary is also the backup"));
+            }
+            let first = views
+                .entry(view.viewnum)
+                .or_insert_with(|| (view.clone(), *at));
+            if first.0 != *view {
+                return Check::Violation(format!(
+                    "two views numbered {}: {} and {view}",
+                    view.viewnum, first.0
+                ));
+            }
+            first.1 = first.1.min(*at);
+        }
+    }
+    for (n, (view, _)) in &views {
+        let Some((next, next_seen)) = views.get(&(n + 1)) else {
+            continue;
+        };
+        let Some(primary) = &view.primary else {
+            continue;
+        };
+        if next.primary.as_ref() != Some(primary) && next.primary != view.backup {
+            return Check::Violation(format!(
+                "{next} follows {view}: its primary was neither primary nor backup"
+            ));
+        }
+        let acked = pings
+            .iter()
+            .any(|(who, num, at)| who == primary && num == n && at <= next_seen);
+        if !acked {
+            return Check::Violation(format!(
+                "{next} was handed out before {primary} acknowledged view {n}"
+            ));
+        }
+    }
+    Check::Passed(format!("view rules hold over {} views{note}", views.len()))
+}

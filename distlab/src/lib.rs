@@ -1,0 +1,22 @@
+//! # distlab: the labs from the command line
+//!
+//! One binary for the three kinds of people who use the labs without writing Rust:
+//!
+//! - `distlab run LAB`: a chaos scenario in the simulation — servers, clients, partitions,
+//!   crashes, an unreliable network — with a live summary, a history check, the network trace
+//!   and a picture of the history;
+//! - `distlab replay --seed N LAB`: the same run again, or one test of the lab under one seed;
+//! - `distlab sweep LAB --param drop=0,0.1,0.2`: a grid of one fault parameter over several
+//!   seeds, as a CSV and a plot of latency percentiles and throughput;
+//! - `distlab grade [LAB...] --runs N`: the labs' test suites run N times with different seeds,
+//!   scored, optionally as Gradescope's `results.json`.
+//!
+//! Everything simulated is deterministic: the same arguments print the same bytes.
+
+pub mod chaos;
+pub mod cli;
+pub mod grade;
+pub mod labs;
+pub mod output;
+pub mod scenario;
+pub mod sweep;

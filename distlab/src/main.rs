@@ -1,0 +1,197 @@
+//! The `distlab` command. See `distlab --help`, and the crate docs for what each command does.
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::process::ExitCode;
+
+use distlab::cli::{Cli, Command, GradeArgs, ReplayArgs, RunArgs, SweepArgs};
+use distlab::output::{OutDir, verdict};
+use distlab::scenario::{self, Check, Outcome, Params};
+use distlab::{grade, sweep};
+
+fn main() -> ExitCode {
+    // clap exits with code 2 and names the argument on bad input.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Replay(args) => replay(&args),
+        Command::Sweep(args) => sweep_command(&args),
+        Command::Grade(args) => grade_command(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("distlab: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    // indicatif draws nothing when stderr is not a terminal.
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Prints the end of a run and writes its files; the exit code says whether the check passed.
+fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, String> {
+    let mut latencies = outcome.latencies_us.clone();
+    latencies.sort_unstable();
+    let p = |q: f64| {
+        latencies
+            .get(((latencies.len().max(1) - 1) as f64 * q) as usize)
+            .map_or(0.0, |&us| us as f64 / 1000.0)
+    };
+    println!(
+        "{lab}: {} ops in {:.1} s simulated, {} faults, {} RPCs; latency p50 {:.1} ms, p99 {:.1} ms",
+        outcome.ops,
+        outcome.simulated.as_secs_f64(),
+        outcome.faults,
+        outcome.rpcs,
+        p(0.5),
+        p(0.99)
+    );
+    let good = !outcome.check.is_violation();
+    let text = match &outcome.check {
+        Check::Passed(what) => format!("history check passed: {what}"),
+        Check::Violation(why) => format!("history check FAILED: {why}"),
+        Check::Unknown => "history check: unknown (checker out of time)".to_owned(),
+    };
+    println!("{}", verdict(&text, good));
+    let mut trace = String::new();
+    for event in &outcome.events {
+        trace.push_str(&serde_json::to_string(event).map_err(|e| e.to_string())?);
+        trace.push('\n');
+    }
+    let path = out.write("trace.jsonl", trace)?;
+    println!(
+        "trace:   {} ({} events, hash {:016x})",
+        path.display(),
+        outcome.events.len(),
+        outcome.trace_hash
+    );
+    if let Some(html) = &outcome.history_html {
+        println!("history: {}", out.write("history.html", html)?.display());
+    }
+    println!(
+        "replay:  distlab replay --seed {} {lab}",
+        outcome.params.seed
+    );
+    Ok(if good {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn run(args: &RunArgs) -> Result<ExitCode, String> {
+    let out = OutDir::create(&args.out)?;
+    let params = Params::from(&args.scenario);
+    println!("distlab run {} --seed {}", args.lab.name(), params.seed);
+    let outcome = scenario::run(args.lab, &params, true, true);
+    finish(&outcome, &out, args.lab.name())
+}
+
+fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
+    if let Some(test) = &args.test {
+        // Rerun one test of the lab's suite under the seed, with its trace.
+        let out = OutDir::create(&args.out)?;
+        let trace = out.path("trace.jsonl");
+        let trace = std::path::absolute(&trace).unwrap_or(trace);
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .args([
+                "test",
+                "-p",
+                args.lab.name(),
+                "--",
+                test.as_str(),
+                "--exact",
+                "--nocapture",
+            ])
+            .env("LABRPC_SEED", args.scenario.seed.to_string())
+            .env("LABRPC_TRACE", &trace)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        println!("trace: {}", trace.display());
+        return Ok(if status.success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    let out = OutDir::create(&args.out)?;
+    let params = Params::from(&args.scenario);
+    println!("distlab replay --seed {} {}", params.seed, args.lab.name());
+    let outcome = scenario::run(args.lab, &params, true, true);
+    finish(&outcome, &out, args.lab.name())
+}
+
+fn sweep_command(args: &SweepArgs) -> Result<ExitCode, String> {
+    let out = OutDir::create(&args.out)?;
+    let base = Params::from(&args.scenario);
+    let bar = progress_bar(args.param.values.len() as u64 * args.seeds, "sweep");
+    let mut points = Vec::new();
+    for &value in &args.param.values {
+        let outcomes: Vec<Outcome> = (1..=args.seeds)
+            .map(|seed| {
+                let params = sweep::with_value(
+                    &Params {
+                        seed,
+                        ..base.clone()
+                    },
+                    args.param.name,
+                    value,
+                );
+                let outcome = scenario::run(args.lab, &params, false, false);
+                bar.inc(1);
+                outcome
+            })
+            .collect();
+        points.push(sweep::aggregate(value, &outcomes));
+    }
+    bar.finish_and_clear();
+    let csv = sweep::csv(&args.param, &points);
+    print!("{csv}");
+    let csv_path = out.write("sweep.csv", &csv)?;
+    let svg_path = out.path("sweep.svg");
+    sweep::plot(&svg_path, args.lab.name(), &args.param, &points)
+        .map_err(|e| format!("cannot draw the plot: {e}"))?;
+    println!("wrote {} and {}", csv_path.display(), svg_path.display());
+    let violations: u64 = points.iter().map(|p| p.violations).sum();
+    Ok(if violations == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn grade_command(args: &GradeArgs) -> Result<ExitCode, String> {
+    let labs = if args.labs.is_empty() {
+        5
+    } else {
+        args.labs.len() as u64
+    };
+    let bar = progress_bar(labs * args.runs, "grading");
+    let grades = grade::grade(args, |what| {
+        bar.set_message(what.to_owned());
+        bar.inc(1);
+    })
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    print!("{}", grades.table());
+    if let Some(path) = &args.json {
+        println!("wrote {}", path.display());
+    }
+    let (score, max) = grades.total();
+    Ok(if score == max {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

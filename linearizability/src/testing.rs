@@ -13,20 +13,16 @@
 //!   panics for another reason before that, dropping it still writes both files and prints
 //!   their paths.
 //!
-//! This crate knows nothing of the network: the caller gives the clock (virtual time in a
-//! simulation) and a function that writes the network trace to a path. With labrpc:
+//! The checker needs no network: the caller gives the clock (virtual time in a simulation) and
+//! a function that writes the network trace to a path. With the `labrpc` feature,
+//! [`TestHistory::on_network`] takes both from a labrpc simulated network:
 //!
 //! ```ignore
-//! net.record_trace();
-//! let files = FailureFiles::new("chaos", net.seed(), failure_dir(env!("CARGO_TARGET_TMPDIR")))
-//!     .with_replay(labrpc::sim::replay_help(net.seed()));
-//! let (clock, traced) = (net.clone(), net.clone());
-//! let history = TestHistory::new(KvMap, files, move || clock.now())
-//!     .with_trace(move |path| labrpc::trace::write_json_lines(&traced.trace_events(), path));
-//! let client = history.client(0);
-//! let value = client.get("k", clerk.get("k")).await;   // recorded: call, then return
+//! let history = TestHistory::on_network(KvMap, &net, "chaos", failure_dir(env!("CARGO_TARGET_TMPDIR")));
+//! let client = history.client(0);                      // one per clerk
+//! let value = client.get("k", clerk.get("k")).await;   // call recorded, then the return
 //! // ... at the end of the test:
-//! history.finish();
+//! history.finish();                                    // panics on a violation
 //! ```
 
 use std::fmt;
@@ -232,7 +228,7 @@ fn describe_violation<M: Model>(
             format!(
                 ": client {} {} cannot follow the {} operation(s) linearized before it",
                 op.client,
-                model.describe_operation(&op.input, op.output()),
+                shorten(&model.describe_operation(&op.input, op.output())),
                 part.linearization.len()
             )
         })
@@ -241,6 +237,19 @@ fn describe_violation<M: Model>(
         "the history of {total} operations is not linearizable in a part of {} operations{breaking}",
         part.ops.len()
     )
+}
+
+/// A description cut to its two ends when long (a key/value store's values grow), so that
+/// the failure message stays readable; the picture has the whole text.
+fn shorten(text: &str) -> String {
+    const END: usize = 70;
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= 3 * END {
+        return text.to_owned();
+    }
+    let head: String = chars[..END].iter().collect();
+    let tail: String = chars[chars.len() - END..].iter().collect();
+    format!("{head} ... {tail} ({} characters)", chars.len())
 }
 
 /// A clock: the time to record a call or a return at.
@@ -301,6 +310,25 @@ where
         }
     }
 
+    /// The history of a test on labrpc's simulated network `net` (feature `labrpc`): times
+    /// from its virtual clock, the failure files `<dir>/<test>-seed<N>.html` and
+    /// `.trace.jsonl` (the network's trace, which this turns on), printed with labrpc's replay
+    /// command for the seed.
+    #[cfg(feature = "labrpc")]
+    pub fn on_network(
+        model: M,
+        net: &labrpc::Network,
+        test: &str,
+        dir: impl Into<PathBuf>,
+    ) -> Self {
+        net.record_trace();
+        let files = FailureFiles::new(test, net.seed(), dir)
+            .with_replay(labrpc::sim::replay_help(net.seed()));
+        let (clock, traced) = (net.clone(), net.clone());
+        TestHistory::new(model, files, move || clock.now())
+            .with_trace(move |path| labrpc::trace::write_json_lines(&traced.trace_events(), path))
+    }
+
     /// The same, checked within `limits`.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -358,6 +386,7 @@ where
     /// # Panics
     /// On a violation (or a malformed history), with the [`Failure`]'s text: what broke, the
     /// paths of the picture and the trace, the seed and the replay command.
+    #[track_caller]
     pub fn finish(mut self) -> Report {
         let operations = self.recorder.len();
         match self.check() {

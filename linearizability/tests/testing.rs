@@ -248,3 +248,21 @@ fn a_test_that_panics_otherwise_still_leaves_both_files() {
     assert!(dir.join("stuck-seed9.html").is_file());
     assert!(dir.join("stuck-seed9.trace.jsonl").is_file());
 }
+
+#[test]
+fn a_long_value_is_shortened_in_the_message() {
+    let dir = fresh_dir("long");
+    let long = "x".repeat(1000);
+    let history = vec![
+        Operation::returned(0, 0, 10, KvInput::put("k", "1"), KvOutput::Done),
+        Operation::returned(1, 20, 30, KvInput::get("k"), KvOutput::Value(long.clone())),
+    ];
+    let files = FailureFiles::new("long", 5, &dir);
+    let failure = check_history(&KvMap, &history, Limits::none(), &files, |_| Ok(()))
+        .expect_err("a value never written");
+    let message = failure.to_string();
+    assert!(message.len() < 600, "{message}");
+    assert!(message.contains("(1014 characters)"), "{message}");
+    let page = std::fs::read_to_string(files.html_path()).expect("the picture");
+    assert!(page.contains(&long), "the picture keeps the whole value");
+}

@@ -1,11 +1,14 @@
 //! Beyond Go's tests: long reordering and long delays, a client cut off from the primary
-//! but not from the backup, and a randomized chaos test checked per client.
+//! but not from the backup, and a randomized chaos test whose whole history must be
+//! linearizable.
 
 mod common;
 
 use common::*;
 use futures::future::join_all;
 use labrpc::{Error, Network, sim};
+use linearizability::models::KvMap;
+use linearizability::testing::{TestHistory, failure_dir};
 use pbkv::{Clerk, ClientOp, KvEnd, KvError, Op, PbKvClient, PbServer};
 use rand::Rng;
 use std::cell::Cell;
@@ -131,12 +134,19 @@ async fn wait_stable(vs: &ViewServer) {
 
 /// Chaos: three servers; for 10 s one fault at a time (crash and empty restart, isolation,
 /// hiding from the view service, splitting primary from backup) on a network that is
-/// sometimes unreliable, while three clerks work. Each clerk Puts, Appends and Gets its own
-/// keys and must read exactly what it wrote; all Append to one shared key, which must end
-/// holding every acknowledged Append once, in each clerk's order.
+/// sometimes unreliable, while three clerks Put, Append and Get their own keys and all Append
+/// to one shared key. Every operation is recorded (virtual times) and the whole history,
+/// final reads included, must be linearizable per key; a shared key that ends without every
+/// acknowledged Append once, in each clerk's order, fails too.
 #[test]
 fn chaos() {
     sim::run(|net: Network| async move {
+        let history = TestHistory::on_network(
+            KvMap,
+            &net,
+            "pbkv-chaos",
+            failure_dir(env!("CARGO_TARGET_TMPDIR")),
+        );
         let (vs, _vck) = start_vs(&net);
         let names = ["s1", "s2", "s3"];
         for name in names {
@@ -147,35 +157,36 @@ fn chaos() {
 
         let clients = (0..3).map(|i| {
             let net = net.clone();
+            let rec = history.client(i);
             async move {
                 let mut ck = Clerk::new(&net, &format!("client{i}"), VS);
                 let mut rng = net.rng();
-                let mut mine: BTreeMap<String, String> = BTreeMap::new();
                 let mut shared = 0;
                 while before(deadline) {
                     let key = format!("{i}-{}", rng.random_range(0..4));
-                    let wanted = mine.get(&key).cloned().unwrap_or_default();
                     match rng.random_range(0..4) {
-                        0 => assert_eq!(ck.get(&key).await, wanted, "own key {key}"),
+                        0 => {
+                            rec.get(&key, ck.get(&key)).await;
+                        }
                         1 => {
                             let value = rng.random_range(0..1000).to_string();
-                            ck.put(&key, &value).await;
-                            mine.insert(key, value);
+                            rec.put(&key, &value, ck.put(&key, &value)).await;
                         }
                         2 => {
                             let value = format!("<{}>", rng.random_range(0..1000));
-                            ck.append(&key, &value).await;
-                            mine.insert(key, wanted + &value);
+                            rec.append(&key, &value, ck.append(&key, &value)).await;
                         }
                         _ => {
-                            ck.append("shared", &format!("x {i} {shared} y")).await;
+                            let value = format!("x {i} {shared} y");
+                            rec.append("shared", &value, ck.append("shared", &value))
+                                .await;
                             shared += 1;
                         }
                     }
                     sleep(Duration::from_millis(rng.random_range(5..15))).await;
                 }
-                for (key, wanted) in &mine {
-                    assert_eq!(&ck.get(key).await, wanted, "own key {key} at the end");
+                for key in (0..4).map(|k| format!("{i}-{k}")) {
+                    rec.get(&key, ck.get(&key)).await;
                 }
                 shared
             }
@@ -248,10 +259,83 @@ fn chaos() {
         let (counts, ()) = futures::join!(join_all(clients), monkey);
         eprintln!("counts {counts:?} rpcs {}", net.stats().rpcs);
         let mut ck = Clerk::new(&net, "reader", VS);
-        check_appends(&ck.get("shared").await, &counts);
+        let shared = history.client(3).get("shared", ck.get("shared")).await;
+        history.finish();
+        check_appends(&shared, &counts);
         assert!(
             counts.iter().sum::<usize>() > 0,
             "no client got anything done in 10 s"
         );
     });
+}
+
+/// A clerk that answers a Get from the first value it read for the key: the store of a
+/// server that serves a stale copy, to prove that the chaos check catches it.
+struct StaleClerk {
+    ck: Clerk,
+    seen: BTreeMap<String, String>,
+}
+
+impl StaleClerk {
+    async fn get(&mut self, key: &str) -> String {
+        if let Some(value) = self.seen.get(key) {
+            return value.clone();
+        }
+        let value = self.ck.get(key).await;
+        self.seen.insert(key.to_owned(), value.clone());
+        value
+    }
+}
+
+/// The failure path of the chaos check, end to end on a real pair of servers: a history with
+/// a stale read fails the test, which leaves the picture and the network trace of the run
+/// next to each other and names both, the seed and the replay command.
+#[test]
+fn a_stale_read_fails_with_picture_and_trace() {
+    const SEED: u64 = 7;
+    let dir = failure_dir(env!("CARGO_TARGET_TMPDIR")).join("pbkv-failure-path");
+    let _ = std::fs::remove_dir_all(&dir);
+    let run_dir = dir.clone();
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sim::simulate(SEED, false, move |net: Network| async move {
+            let history = TestHistory::on_network(KvMap, &net, "stale", run_dir);
+            let (_vs, vck) = start_vs(&net);
+            let _servers = [start(&net, "s1"), start(&net, "s2")];
+            wait_pair(&vck).await;
+            let rec = history.client(0);
+            let mut stale = StaleClerk {
+                ck: Clerk::new(&net, "client0", VS),
+                seen: BTreeMap::new(),
+            };
+            rec.put("k", "1", stale.ck.put("k", "1")).await;
+            assert_eq!(rec.get("k", stale.get("k")).await, "1");
+            rec.put("k", "2", stale.ck.put("k", "2")).await;
+            assert_eq!(rec.get("k", stale.get("k")).await, "1", "the stale answer");
+            history.finish();
+        })
+    }))
+    .expect_err("a stale read must fail the check");
+    let message = panic
+        .downcast_ref::<String>()
+        .expect("a formatted message")
+        .clone();
+    let html = dir.join(format!("stale-seed{SEED}.html"));
+    let trace = dir.join(format!("stale-seed{SEED}.trace.jsonl"));
+    for wanted in [
+        html.display().to_string(),
+        trace.display().to_string(),
+        format!("seed {SEED}"),
+        format!("LABRPC_SEED={SEED} cargo test -p pbkv --test beyond"),
+        "get(\"k\") -> \"1\"".to_string(),
+    ] {
+        assert!(message.contains(&wanted), "{wanted:?} missing:\n{message}");
+    }
+    let page = std::fs::read_to_string(&html).expect("the picture was written");
+    assert!(page.contains("violation"), "{page}");
+    let lines = std::fs::read_to_string(&trace).expect("the trace was written");
+    assert!(
+        lines.lines().count() > 10 && lines.lines().all(|l| l.starts_with("{\"at_us\":")),
+        "not a trace of the run:\n{lines}"
+    );
+    assert!(lines.contains("\"kind\":\"send\""));
 }

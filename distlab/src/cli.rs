@@ -180,7 +180,7 @@ pub struct GradeArgs {
     /// Write Gradescope's results.json to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// The workspace to grade (default: this one).
+    /// The workspace to grade (default: the one of the current directory).
     #[arg(long)]
     pub workspace: Option<PathBuf>,
 }

@@ -100,7 +100,8 @@ impl Grades {
 
     /// The total score and the most it could be.
     pub fn total(&self) -> (f64, f64) {
-        let score = self.tests.iter().map(|t| self.score(t)).sum();
+        // `+ 0.0`: an empty float sum is -0.0, which would print as "-0.00".
+        let score = self.tests.iter().map(|t| self.score(t)).sum::<f64>() + 0.0;
         (score, self.points * self.tests.len() as f64)
     }
 
@@ -163,10 +164,8 @@ pub fn grade(args: &GradeArgs, mut progress: impl FnMut(&str)) -> Result<Grades,
     } else {
         args.labs.clone()
     };
-    let workspace = args
-        .workspace
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    // Cargo finds the workspace from the current directory when none is named.
+    let workspace = args.workspace.clone().unwrap_or_else(|| PathBuf::from("."));
     let mut results: BTreeMap<(String, String, String), TestResult> = BTreeMap::new();
     for lab in labs {
         for run in 0..args.runs {
@@ -223,10 +222,14 @@ pub fn grade(args: &GradeArgs, mut progress: impl FnMut(&str)) -> Result<Grades,
     Ok(grades)
 }
 
-/// Runs one suite under one seed and returns cargo's and libtest's output.
+/// Runs one suite under one seed and returns cargo's and libtest's output, interleaved as
+/// printed: cargo names each test binary on stderr before libtest reports its tests on
+/// stdout, so both must go through one pipe to keep that order.
 fn run_suite(workspace: &Path, lab: &str, seed: u64) -> Result<String, GradeError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let (mut reader, writer) = std::io::pipe().map_err(GradeError::Cargo)?;
+    let mut command = Command::new(cargo);
+    command
         .current_dir(workspace)
         .args([
             "test",
@@ -242,12 +245,16 @@ fn run_suite(workspace: &Path, lab: &str, seed: u64) -> Result<String, GradeErro
         .env("LABRPC_SEED", seed.to_string())
         .env_remove("LABRPC_SEEDS")
         .env_remove("LABRPC_TRACE")
-        .output()
-        .map_err(GradeError::Cargo)?;
-    let mut text = String::from_utf8_lossy(&output.stderr).into_owned();
-    text.push('\n');
-    text.push_str(&String::from_utf8_lossy(&output.stdout));
-    Ok(text)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer.try_clone().map_err(GradeError::Cargo)?)
+        .stderr(writer);
+    let mut child = command.spawn().map_err(GradeError::Cargo)?;
+    // The command holds copies of the pipe's writing end: drop them, or reading never ends.
+    drop(command);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut bytes).map_err(GradeError::Cargo)?;
+    child.wait().map_err(GradeError::Cargo)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// One test's outcome in one run.

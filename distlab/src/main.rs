@@ -4,10 +4,11 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
-use distlab::cli::{Cli, Command, GradeArgs, ReplayArgs, RunArgs, SweepArgs};
+use distlab::cli::{Cli, Command, GradeArgs, Lab, ReplayArgs, RunArgs, ScenarioArgs, SweepArgs};
 use distlab::output::{OutDir, verdict};
 use distlab::scenario::{self, Check, Outcome, Params};
 use distlab::{grade, sweep};
+use std::path::Path;
 
 fn main() -> ExitCode {
     // clap exits with code 2 and names the argument on bad input.
@@ -78,8 +79,8 @@ fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, String
         println!("history: {}", out.write("history.html", html)?.display());
     }
     println!(
-        "replay:  distlab replay --seed {} {lab}",
-        outcome.params.seed
+        "replay:  distlab replay {lab} {}",
+        outcome.params.command_line()
     );
     Ok(if good {
         ExitCode::SUCCESS
@@ -89,47 +90,53 @@ fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, String
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode, String> {
-    let out = OutDir::create(&args.out)?;
-    let params = Params::from(&args.scenario);
-    println!("distlab run {} --seed {}", args.lab.name(), params.seed);
-    let outcome = scenario::run(args.lab, &params, true, true);
-    finish(&outcome, &out, args.lab.name())
+    scenario_command("run", args.lab, &args.scenario, &args.out)
 }
 
 fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
-    if let Some(test) = &args.test {
-        // Rerun one test of the lab's suite under the seed, with its trace.
-        let out = OutDir::create(&args.out)?;
-        let trace = out.path("trace.jsonl");
-        let trace = std::path::absolute(&trace).unwrap_or(trace);
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-            .args([
-                "test",
-                "-p",
-                args.lab.name(),
-                "--",
-                test.as_str(),
-                "--exact",
-                "--nocapture",
-            ])
-            .env("LABRPC_SEED", args.scenario.seed.to_string())
-            .env("LABRPC_TRACE", &trace)
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        println!("trace: {}", trace.display());
-        return Ok(if status.success() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
-    }
+    let Some(test) = &args.test else {
+        return scenario_command("replay", args.lab, &args.scenario, &args.out);
+    };
+    // Rerun one test of the lab's suite (in the workspace of the current directory) under
+    // the seed, writing its trace.
     let out = OutDir::create(&args.out)?;
-    let params = Params::from(&args.scenario);
-    println!("distlab replay --seed {} {}", params.seed, args.lab.name());
-    let outcome = scenario::run(args.lab, &params, true, true);
-    finish(&outcome, &out, args.lab.name())
+    let trace = out.path("trace.jsonl");
+    let trace = std::path::absolute(&trace).unwrap_or(trace);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "test",
+            "-p",
+            args.lab.name(),
+            "--",
+            test.as_str(),
+            "--exact",
+            "--nocapture",
+        ])
+        .env("LABRPC_SEED", args.scenario.seed.to_string())
+        .env("LABRPC_TRACE", &trace)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    println!("trace: {}", trace.display());
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `run` and `replay` of a scenario: the same run, announced by `verb`.
+fn scenario_command(
+    verb: &str,
+    lab: Lab,
+    scenario: &ScenarioArgs,
+    out: &Path,
+) -> Result<ExitCode, String> {
+    let out = OutDir::create(out)?;
+    let params = Params::from(scenario);
+    println!("distlab {verb} {} {}", lab.name(), params.command_line());
+    let outcome = scenario::run(lab, &params, true, true);
+    finish(&outcome, &out, lab.name())
 }
 
 fn sweep_command(args: &SweepArgs) -> Result<ExitCode, String> {

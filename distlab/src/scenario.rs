@@ -50,6 +50,28 @@ impl From<&ScenarioArgs> for Params {
 }
 
 impl Params {
+    /// The options that give these settings, all of them, so that a printed command replays
+    /// the run exactly whatever the defaults become.
+    pub fn command_line(&self) -> String {
+        let mut line = format!(
+            "--seed {} --servers {} --clients {} --duration {}ms --drop {} --partition-every {}ms --crash-every {}ms",
+            self.seed,
+            self.servers,
+            self.clients,
+            self.duration.as_millis(),
+            self.drop,
+            self.partition_every.as_millis(),
+            self.crash_every.as_millis()
+        );
+        if self.long_delays {
+            line.push_str(" --long-delays");
+        }
+        if self.reordering {
+            line.push_str(" --reordering");
+        }
+        line
+    }
+
     /// The network faults these settings ask for.
     pub fn faults(&self) -> Faults {
         let loss = Probability::from_fraction(self.drop).unwrap_or(Probability::NEVER);

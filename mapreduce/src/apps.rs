@@ -1,7 +1,7 @@
 //! The two applications of the lab: word count and inverted index.
 
 use std::collections::{BTreeSet, HashMap};
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use crate::App;
 use crate::partition::Fnv64;
@@ -9,8 +9,38 @@ use crate::partition::Fnv64;
 /// The words of `text`: its maximal runs of Unicode letters (characters with the Unicode
 /// `Alphabetic` property, [`char::is_alphabetic`]). Case is kept, as in Go's lab.
 pub fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphabetic())
-        .filter(|word| !word.is_empty())
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = find(rest, true)?;
+        let end = find(&rest[start..], false).map_or(rest.len(), |len| start + len);
+        let word = &rest[start..end];
+        rest = &rest[end..];
+        Some(word)
+    })
+}
+
+/// The offset of the first character of `text` that is a letter (`letter`) or is not one.
+/// ASCII bytes are classified directly, without decoding a `char`: same answer
+/// (`is_ascii_alphabetic` is `is_alphabetic` on ASCII), about twice as fast on English text.
+fn find(text: &str, letter: bool) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        if byte.is_ascii() {
+            if byte.is_ascii_alphabetic() == letter {
+                return Some(i);
+            }
+            i += 1;
+        } else {
+            // `i` is at a character boundary: it only ever moves by whole characters.
+            let c = text[i..].chars().next()?;
+            if c.is_alphabetic() == letter {
+                return Some(i);
+            }
+            i += c.len_utf8();
+        }
+    }
+    None
 }
 
 /// Word count: how many times each word occurs in the input. The output value is the count
@@ -24,16 +54,14 @@ impl App for WordCount {
     }
 
     /// Counts within the piece first ("in-mapper combining"): one pair per distinct word,
-    /// `(word, count)`, not one per occurrence. The map is never iterated in an order that
-    /// matters: the framework sorts what it writes.
+    /// `(word, count)`, not one per occurrence, in the order of a hash map: the framework
+    /// sorts what it writes.
     fn map(&self, _document: &str, contents: &str, emit: &mut dyn FnMut(&str, &str)) {
-        let mut counts: HashMap<&str, u64, BuildHasherDefault<Fnv64>> = HashMap::default();
+        let mut tally = Tally::default();
         for word in words(contents) {
-            *counts.entry(word).or_default() += 1;
+            tally.add(word);
         }
-        for (word, count) in counts {
-            emit(word, &count.to_string());
-        }
+        tally.emit(emit);
     }
 
     fn reduce(&self, _key: &str, values: &[String]) -> String {
@@ -44,6 +72,100 @@ impl App for WordCount {
     /// per occurrence.
     fn combine(&self, _key: &str, values: Vec<String>) -> Vec<String> {
         vec![sum(&values).to_string()]
+    }
+}
+
+/// Word counts of one piece of text, in two hash maps with fixed hashers (the maps are never
+/// iterated in an order that matters).
+///
+/// A word of at most 16 bytes — nearly every word — is its own key, zero-padded into two
+/// `u64` (a letter is never a zero byte, so the padding is unambiguous): a probe compares two
+/// integers. Keyed by `&str`, a probe would compare bytes behind a pointer into the text,
+/// and on a large text that pointer misses the cache: word count spent half its time there,
+/// and runs about twice as fast this way. Longer words are keyed by `&str`.
+#[derive(Default)]
+struct Tally<'a> {
+    short: HashMap<ShortWord, u64, BuildHasherDefault<FoldHasher>>,
+    long: HashMap<&'a str, u64, BuildHasherDefault<Fnv64>>,
+}
+
+impl<'a> Tally<'a> {
+    fn add(&mut self, word: &'a str) {
+        match ShortWord::new(word) {
+            Some(short) => *self.short.entry(short).or_default() += 1,
+            None => *self.long.entry(word).or_default() += 1,
+        }
+    }
+
+    fn emit(self, emit: &mut dyn FnMut(&str, &str)) {
+        for (short, count) in self.short {
+            let bytes = short.bytes();
+            let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+            // The bytes of a `&str` cut after its last byte: still UTF-8.
+            let word = std::str::from_utf8(&bytes[..len])
+                .unwrap_or_else(|e| panic!("a short word is not UTF-8: {e}"));
+            emit(word, &count.to_string());
+        }
+        for (word, count) in self.long {
+            emit(word, &count.to_string());
+        }
+    }
+}
+
+/// A word of at most 16 bytes, zero-padded, as two little-endian `u64`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct ShortWord(u64, u64);
+
+impl ShortWord {
+    fn new(word: &str) -> Option<ShortWord> {
+        let mut bytes = [0u8; 16];
+        bytes
+            .get_mut(..word.len())?
+            .copy_from_slice(word.as_bytes());
+        let [a, b] = [&bytes[..8], &bytes[8..]].map(|half| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(half);
+            u64::from_le_bytes(word)
+        });
+        Some(ShortWord(a, b))
+    }
+
+    fn bytes(self) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.0.to_le_bytes());
+        bytes[8..].copy_from_slice(&self.1.to_le_bytes());
+        bytes
+    }
+}
+
+impl Hash for ShortWord {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0);
+        state.write_u64(self.1);
+    }
+}
+
+/// A hasher of `u64`s: each is folded in with a 64×64→128-bit multiply whose halves are
+/// xored (as in foldhash), which mixes every input bit into the low bits the table indexes
+/// by. Fixed constants: the same in every run. Only for [`ShortWord`].
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        let product =
+            u128::from(self.0 ^ x ^ 0x243f_6a88_85a3_08d3) * u128::from(0x9e37_79b9_7f4a_7c15_u64);
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
     }
 }
 
@@ -81,5 +203,68 @@ impl App for InvertedIndex {
     fn combine(&self, _key: &str, values: Vec<String>) -> Vec<String> {
         let documents: BTreeSet<String> = values.into_iter().collect();
         documents.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, written the obvious way.
+    fn plain_words(text: &str) -> Vec<&str> {
+        text.split(|c: char| !c.is_alphabetic())
+            .filter(|word| !word.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn words_are_maximal_runs_of_unicode_letters() {
+        for text in [
+            "",
+            " ",
+            "a",
+            "the cat",
+            "  the  cat, sat.\n",
+            "x1y2z",
+            "Ünïcödé wörds, naïve café",
+            "日本語のテキスト。二つ目",
+            "ǅemal ﬁne Straße ΣΊΣΥΦΟΣ",
+            "a\u{200b}b\u{301}c 😀 d😀e",
+            "123 456",
+            "end",
+        ] {
+            assert_eq!(
+                words(text).collect::<Vec<_>>(),
+                plain_words(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn word_count_map_counts_short_and_long_words() {
+        let long = "Pneumonoultramicroscopicsilicovolcanoconiosis";
+        let sixteen = "abcdefghijklmnop";
+        let text =
+            format!("{long} a {sixteen} {sixteen}q Ünïcödé a {long} Ünïcödéünïcödé Ünïcödéünïcödé");
+        let mut pairs = Vec::new();
+        WordCount.map("doc", &text, &mut |word, count| {
+            pairs.push((word.to_owned(), count.to_owned()))
+        });
+        pairs.sort();
+        let want = [
+            (long, "2"),
+            ("a", "2"),
+            (sixteen, "1"),
+            ("abcdefghijklmnopq", "1"),
+            ("Ünïcödé", "1"),
+            ("Ünïcödéünïcödé", "2"),
+        ];
+        let mut want: Vec<(String, String)> = want
+            .iter()
+            .map(|(w, n)| (w.to_string(), n.to_string()))
+            .collect();
+        want.sort();
+        assert_eq!(pairs, want);
     }
 }

@@ -70,8 +70,13 @@ pub fn plan(files: &[(String, u64)], map_tasks: usize) -> Vec<Split> {
 /// from the first line start `>= start` to the first line start `>= end` (or the end of the
 /// file).
 pub fn own_lines(data: &[u8], start: u64, end: u64) -> &[u8] {
+    &data[own_range(data, start, end)]
+}
+
+/// Where [`own_lines`] is in `data`.
+pub fn own_range(data: &[u8], start: u64, end: u64) -> std::ops::Range<usize> {
     if start >= end {
-        return &[];
+        return 0..0;
     }
     let base = start.saturating_sub(1);
     let rel = |offset: u64| ((offset - base) as usize).min(data.len());
@@ -81,7 +86,7 @@ pub fn own_lines(data: &[u8], start: u64, end: u64) -> &[u8] {
         // data[0] is byte start-1: the first newline at or after it ends the previous line.
         match data.iter().position(|&b| b == b'\n') {
             Some(i) => i + 1,
-            None => return &[],
+            None => return 0..0,
         }
     };
     let from = rel(end - 1);
@@ -89,11 +94,7 @@ pub fn own_lines(data: &[u8], start: u64, end: u64) -> &[u8] {
         Some(i) => from + i + 1,
         None => data.len(),
     };
-    if begin >= finish {
-        &[]
-    } else {
-        &data[begin..finish]
-    }
+    if begin >= finish { 0..0 } else { begin..finish }
 }
 
 #[cfg(test)]

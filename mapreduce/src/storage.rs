@@ -21,7 +21,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::split::{Split, own_lines};
+use crate::split::{Split, own_lines, own_range};
 
 /// What went wrong with a file. It crosses the network in a worker's reply, so it carries
 /// its detail as text.
@@ -254,7 +254,8 @@ impl Storage for DirStore {
         let mut file = std::fs::File::open(path).map_err(fail)?;
         let base = split.start.saturating_sub(1);
         file.seek(SeekFrom::Start(base)).map_err(fail)?;
-        let mut data = Vec::new();
+        // Sized up front: no regrowing (copies, fresh pages) of a buffer of many megabytes.
+        let mut data = Vec::with_capacity((split.end.saturating_sub(base) as usize) + 4096);
         (&mut file)
             .take(split.end.saturating_sub(base))
             .read_to_end(&mut data)
@@ -271,7 +272,11 @@ impl Storage for DirStore {
             }
             data.extend_from_slice(&chunk[..n]);
         }
-        Ok(own_lines(&data, split.start, split.end).to_vec())
+        // Cut in place rather than copy out.
+        let owned = own_range(&data, split.start, split.end);
+        data.truncate(owned.end);
+        data.drain(..owned.start);
+        Ok(data)
     }
 
     fn create_job(&self) -> Result<String, StorageError> {

@@ -233,12 +233,12 @@ fn write_output(report: &JobReport, output: Option<&Path>) -> Result<(), String>
 /// Waits a little (if `patient`) for worker processes to exit after their shutdown, then
 /// kills any left.
 async fn reap(mut children: Vec<Child>, patient: bool) {
-    for _ in 0..if patient { 100 } else { 0 } {
+    for _ in 0..if patient { 500 } else { 0 } {
         children.retain_mut(|child| matches!(child.try_wait(), Ok(None)));
         if children.is_empty() {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     for mut child in children {
         let _ = child.kill();

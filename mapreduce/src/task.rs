@@ -5,7 +5,7 @@
 //! `(key, value)`. Both are deterministic functions of the task, so running a task twice
 //! writes the same bytes: what makes duplicate and backup executions harmless (§3.3).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use crate::App;
@@ -49,21 +49,24 @@ pub fn run(app: &dyn App, store: &dyn Storage, job: &str, task: &Task) -> Result
             Ok(())
         }
         Task::Reduce { index, map_tasks } => {
-            let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            // Each map task's part is sorted by key: concatenated in map order, a stable sort
+            // merges the runs and keeps a key's values in map order.
+            let mut pairs: Vec<(String, Vec<String>)> = Vec::new();
             for map in 0..*map_tasks {
                 let name = intermediate_name(map, *index);
-                let part: BTreeMap<String, Vec<String>> = decode(&name, &store.read(job, &name)?)?;
-                for (key, values) in part {
-                    groups.entry(key).or_default().extend(values);
-                }
+                let part: Vec<(String, Vec<String>)> = decode(&name, &store.read(job, &name)?)?;
+                pairs.extend(part);
             }
-            let output: Vec<(String, String)> = groups
-                .into_iter()
-                .map(|(key, values)| {
-                    let value = app.reduce(&key, &values);
-                    (key, value)
-                })
-                .collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut output: Vec<(String, String)> = Vec::new();
+            let mut pairs = pairs.into_iter().peekable();
+            while let Some((key, mut values)) = pairs.next() {
+                while let Some((_, more)) = pairs.next_if(|(next, _)| *next == key) {
+                    values.extend(more);
+                }
+                let value = app.reduce(&key, &values);
+                output.push((key, value));
+            }
             store.write(job, &output_name(*index), &encode(&output))?;
             Ok(())
         }

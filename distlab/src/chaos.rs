@@ -16,13 +16,32 @@ use crate::scenario::{Live, Params};
 /// How often the injector asks a cluster that was not ready whether it is now.
 const READY_POLL: Duration = Duration::from_millis(100);
 
+/// The nodes of a cluster, as the injector sees them.
+#[derive(Clone, Debug)]
+pub struct Nodes {
+    /// The server nodes: crashed, and split by partitions.
+    pub servers: Vec<String>,
+    /// Other nodes (clients, a master, a view service) that partitions place on either side.
+    pub bystanders: Vec<String>,
+}
+
+impl Nodes {
+    /// Servers `servers`; clients `clients` and the other nodes `others` as bystanders.
+    pub fn new(servers: &[String], clients: &[String], others: &[&str]) -> Nodes {
+        let mut bystanders = clients.to_vec();
+        bystanders.extend(others.iter().map(|&o| o.to_owned()));
+        Nodes {
+            servers: servers.to_vec(),
+            bystanders,
+        }
+    }
+}
+
 /// What the injector may break, as one lab sees it.
 pub trait Cluster {
-    /// The server nodes: crashed, and split by partitions.
-    fn servers(&self) -> Vec<String>;
-    /// Other nodes (clients, a master, a view service) that partitions place on either side.
-    fn bystanders(&self) -> Vec<String>;
-    /// Crashes server `i` (an index of [`Cluster::servers`]).
+    /// The cluster's nodes.
+    fn nodes(&self) -> &Nodes;
+    /// Crashes server `i` (an index of [`Nodes::servers`]).
     fn crash(&self, i: usize);
     /// Restarts server `i` with empty state.
     fn restart(&self, i: usize);
@@ -37,7 +56,7 @@ pub trait Cluster {
     /// The groups of a partition. Default: a random majority of servers on one side, the
     /// rest on the other, and each bystander on a random side.
     fn partition(&self, net: &Network) -> Vec<Vec<String>> {
-        split(net, &self.servers(), &self.bystanders())
+        split(net, &self.nodes().servers, &self.nodes().bystanders)
     }
 }
 
@@ -94,7 +113,7 @@ pub async fn inject(net: Network, params: Params, live: Live, cluster: &dyn Clus
                 net.heal();
             }
             Fault::Crash => {
-                let victim = net.rng().random_range(0..cluster.servers().len());
+                let victim = net.rng().random_range(0..cluster.nodes().servers.len());
                 cluster.crash(victim);
                 live.fault();
                 sleep(hold).await;

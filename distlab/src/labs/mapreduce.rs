@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::{DRAIN, before, names};
-use crate::chaos::{self, Cluster};
+use crate::chaos::{self, Cluster, Nodes};
 use crate::scenario::{Check, LabReport, Live, Params};
 
 /// The master's node.
@@ -28,7 +28,7 @@ const WORDS_PER_UNIT: usize = 100;
 
 struct MrCluster {
     net: Network,
-    names: Vec<String>,
+    nodes: Nodes,
     store: MemStore,
 }
 
@@ -36,7 +36,7 @@ impl MrCluster {
     fn start_worker(&self, i: usize) {
         Worker::start(
             &self.net,
-            &self.names[i],
+            &self.nodes.servers[i],
             MASTER,
             mapreduce::builtin_apps(),
             Arc::new(self.store.clone()),
@@ -46,14 +46,11 @@ impl MrCluster {
 }
 
 impl Cluster for MrCluster {
-    fn servers(&self) -> Vec<String> {
-        self.names.clone()
-    }
-    fn bystanders(&self) -> Vec<String> {
-        vec![MASTER.to_owned()]
+    fn nodes(&self) -> &Nodes {
+        &self.nodes
     }
     fn crash(&self, i: usize) {
-        self.net.kill(&self.names[i]);
+        self.net.kill(&self.nodes.servers[i]);
     }
     fn restart(&self, i: usize) {
         self.start_worker(i);
@@ -113,7 +110,7 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
     );
     let cluster = MrCluster {
         net: net.clone(),
-        names: names("w", params.servers),
+        nodes: Nodes::new(&names("w", params.servers), &[], &[MASTER]),
         store,
     };
     for i in 0..params.servers {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep};
 
 use super::{before, names, stuck_note, think, with_chaos};
-use crate::chaos::Cluster;
+use crate::chaos::{Cluster, Nodes};
 use crate::scenario::{Check, LabReport, Live, Params};
 
 /// How often a client looks at its peer's status while waiting for a decision.
@@ -24,8 +24,7 @@ const ASK_ANOTHER_AFTER: Duration = Duration::from_secs(1);
 
 struct PaxosCluster {
     net: Network,
-    names: Vec<String>,
-    clients: Vec<String>,
+    nodes: Nodes,
     peers: RefCell<Vec<Peer<String>>>,
     /// The highest instance any client has started: a restarted peer may have voted in any
     /// instance up to it, so it abstains there (a forgotten promise could let two values win).
@@ -33,17 +32,14 @@ struct PaxosCluster {
 }
 
 impl Cluster for PaxosCluster {
-    fn servers(&self) -> Vec<String> {
-        self.names.clone()
-    }
-    fn bystanders(&self) -> Vec<String> {
-        self.clients.clone()
+    fn nodes(&self) -> &Nodes {
+        &self.nodes
     }
     fn crash(&self, i: usize) {
         self.peers.borrow()[i].kill();
     }
     fn restart(&self, i: usize) {
-        let peer = Peer::new(&self.net, &self.names, i);
+        let peer = Peer::new(&self.net, &self.nodes.servers, i);
         peer.abstain_through(self.highest.get());
         self.peers.borrow_mut()[i] = peer;
     }
@@ -57,8 +53,7 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
         .collect();
     let cluster = Rc::new(PaxosCluster {
         net: net.clone(),
-        names,
-        clients: super::names("client", params.clients),
+        nodes: Nodes::new(&names, &super::names("client", params.clients), &[]),
         peers: RefCell::new(peers),
         highest: Cell::new(-1),
     });
@@ -165,4 +160,29 @@ fn check(
         "agreement on all {} instances, every decision proposed{note}",
         decided.len()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disagreement_and_unproposed_values_are_violations() {
+        let proposed: BTreeMap<Seq, Vec<String>> = [(0, vec!["a".into(), "b".into()])].into();
+        let ok = [(0, "a".to_owned()), (0, "a".to_owned())];
+        assert!(!check(&[], &proposed, &ok, "").is_violation());
+        let split = [(0, "a".to_owned()), (0, "b".to_owned())];
+        assert!(check(&[], &proposed, &split, "").is_violation());
+        // A peer that decided a value nobody proposed (as far as the check was told).
+        labrpc::sim::simulate(1, false, |net: Network| async move {
+            let peer: Peer<String> = Peer::new(&net, &["p0".to_owned()], 0);
+            let _ = peer.start(0, &"x".to_owned());
+            sleep(Duration::from_millis(100)).await;
+            assert_eq!(peer.status(0), Status::Decided("x".to_owned()));
+            let told: BTreeMap<Seq, Vec<String>> = [(0, vec!["a".into()])].into();
+            assert!(check(std::slice::from_ref(&peer), &told, &[], "").is_violation());
+            let told: BTreeMap<Seq, Vec<String>> = [(0, vec!["x".into()])].into();
+            assert!(!check(std::slice::from_ref(&peer), &told, &[], "").is_violation());
+        });
+    }
 }

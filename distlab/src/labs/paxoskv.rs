@@ -6,34 +6,30 @@ use paxoskv::{Clerk, KvServer};
 use std::cell::RefCell;
 
 use super::{kv, names};
-use crate::chaos::Cluster;
+use crate::chaos::{Cluster, Nodes};
 use crate::scenario::{LabReport, Live, Params};
 
 struct PaxosKvCluster {
     net: Network,
-    names: Vec<String>,
-    clients: Vec<String>,
+    nodes: Nodes,
     servers: RefCell<Vec<KvServer>>,
 }
 
 impl Cluster for PaxosKvCluster {
-    fn servers(&self) -> Vec<String> {
-        self.names.clone()
-    }
-    fn bystanders(&self) -> Vec<String> {
-        self.clients.clone()
+    fn nodes(&self) -> &Nodes {
+        &self.nodes
     }
     fn crash(&self, i: usize) {
         self.servers.borrow()[i].kill();
     }
     fn restart(&self, i: usize) {
-        self.servers.borrow_mut()[i] = KvServer::restart(&self.net, &self.names, i);
+        self.servers.borrow_mut()[i] = KvServer::restart(&self.net, &self.nodes.servers, i);
     }
     /// A restarted server needs answers from half of the others to catch up, and serves only
     /// then: crash again only once every server is up and serving.
     fn ready(&self) -> bool {
         self.servers.borrow().iter().all(KvServer::is_ready)
-            && self.names.iter().all(|n| self.net.is_alive(n))
+            && self.nodes.servers.iter().all(|n| self.net.is_alive(n))
     }
 }
 
@@ -43,13 +39,12 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
     let servers = (0..params.servers)
         .map(|i| KvServer::start(net, &names, i))
         .collect();
+    let clients = super::names("client", params.clients);
     let cluster = PaxosKvCluster {
         net: net.clone(),
-        names: names.clone(),
-        clients: super::names("client", params.clients),
+        nodes: Nodes::new(&names, &clients, &[]),
         servers: RefCell::new(servers),
     };
-    let clients = cluster.clients.clone();
     kv::run(net, params, live, &cluster, |i| {
         Clerk::new(net, &clients[i], &names)
     })

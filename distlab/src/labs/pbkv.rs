@@ -10,7 +10,7 @@ use std::time::Duration;
 use viewservice::{DEAD_TIME, PING_INTERVAL, ViewServer};
 
 use super::{kv, names};
-use crate::chaos::Cluster;
+use crate::chaos::{Cluster, Nodes};
 use crate::scenario::{LabReport, Live, Params};
 
 /// The view server's node.
@@ -24,24 +24,18 @@ const SETTLE: Duration =
 struct PbCluster {
     net: Network,
     vs: ViewServer,
-    names: Vec<String>,
-    clients: Vec<String>,
+    nodes: Nodes,
 }
 
 impl Cluster for PbCluster {
-    fn servers(&self) -> Vec<String> {
-        self.names.clone()
-    }
-    fn bystanders(&self) -> Vec<String> {
-        let mut others = self.clients.clone();
-        others.push(VS.to_owned());
-        others
+    fn nodes(&self) -> &Nodes {
+        &self.nodes
     }
     fn crash(&self, i: usize) {
-        self.net.kill(&self.names[i]);
+        self.net.kill(&self.nodes.servers[i]);
     }
     fn restart(&self, i: usize) {
-        PbServer::start(&self.net, &self.names[i], VS);
+        PbServer::start(&self.net, &self.nodes.servers[i], VS);
     }
     /// Primary/backup survives one failure at a time: fault only a pair whose view the
     /// primary has acknowledged, so that the backup can take over.
@@ -55,12 +49,16 @@ impl Cluster for PbCluster {
     /// A partition here cuts one server off from everyone else, as a failed network card
     /// would; splitting the view service from both of the pair would be two failures.
     fn partition(&self, net: &Network) -> Vec<Vec<String>> {
-        let victim = self.names[net.rng().random_range(0..self.names.len())].clone();
-        let rest = self
-            .servers()
-            .into_iter()
-            .chain(self.bystanders())
-            .filter(|n| *n != victim)
+        let Nodes {
+            servers,
+            bystanders,
+        } = &self.nodes;
+        let victim = servers[net.rng().random_range(0..servers.len())].clone();
+        let rest = servers
+            .iter()
+            .chain(bystanders)
+            .filter(|n| **n != victim)
+            .cloned()
             .collect();
         vec![vec![victim], rest]
     }
@@ -73,13 +71,12 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
     for name in &names {
         PbServer::start(net, name, VS);
     }
+    let clients = super::names("client", params.clients);
     let cluster = PbCluster {
         net: net.clone(),
         vs,
-        names,
-        clients: super::names("client", params.clients),
+        nodes: Nodes::new(&names, &clients, &[VS]),
     };
-    let clients = cluster.clients.clone();
     kv::run(net, params, live, &cluster, |i| {
         Clerk::new(net, &clients[i], VS)
     })

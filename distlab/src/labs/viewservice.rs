@@ -15,7 +15,7 @@ use tokio::time::{Instant, sleep};
 use viewservice::{Clerk, PING_INTERVAL, View, ViewServer};
 
 use super::{before, names, stuck_note, think, with_chaos};
-use crate::chaos::Cluster;
+use crate::chaos::{Cluster, Nodes};
 use crate::scenario::{Check, LabReport, Live, Params};
 
 /// The view server's node.
@@ -26,8 +26,7 @@ type Pings = Rc<RefCell<Vec<(String, u64, Duration)>>>;
 
 struct ViewCluster {
     net: Network,
-    names: Vec<String>,
-    clients: Vec<String>,
+    nodes: Nodes,
     pings: Pings,
 }
 
@@ -35,7 +34,7 @@ impl ViewCluster {
     /// Starts a server's pinger on its node: ping 0 until the first answer (a fresh start),
     /// then the number of the view it knows, every ping interval.
     fn start_pinger(&self, i: usize) {
-        let name = self.names[i].clone();
+        let name = self.nodes.servers[i].clone();
         let (ck, net, pings) = (
             Clerk::new(&self.net, &name, VS),
             self.net.clone(),
@@ -55,19 +54,14 @@ impl ViewCluster {
 }
 
 impl Cluster for ViewCluster {
-    fn servers(&self) -> Vec<String> {
-        self.names.clone()
-    }
-    fn bystanders(&self) -> Vec<String> {
-        let mut others = self.clients.clone();
-        others.push(VS.to_owned());
-        others
+    fn nodes(&self) -> &Nodes {
+        &self.nodes
     }
     fn crash(&self, i: usize) {
-        self.net.kill(&self.names[i]);
+        self.net.kill(&self.nodes.servers[i]);
     }
     fn restart(&self, i: usize) {
-        self.net.revive(&self.names[i]);
+        self.net.revive(&self.nodes.servers[i]);
         self.start_pinger(i);
     }
 }
@@ -75,10 +69,10 @@ impl Cluster for ViewCluster {
 /// Runs the view service workload.
 pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
     let _vs = ViewServer::start(net, VS);
+    let clients = names("client", params.clients);
     let cluster = ViewCluster {
         net: net.clone(),
-        names: names("s", params.servers),
-        clients: names("client", params.clients),
+        nodes: Nodes::new(&names("s", params.servers), &clients, &[VS]),
         pings: Pings::default(),
     };
     for i in 0..params.servers {
@@ -86,11 +80,7 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
     }
     let deadline = Instant::now() + params.duration;
     let results = with_chaos(net, params, live, &cluster, |i| {
-        let (net, live, ck) = (
-            net.clone(),
-            live.clone(),
-            Clerk::new(net, &cluster.clients[i], VS),
-        );
+        let (net, live, ck) = (net.clone(), live.clone(), Clerk::new(net, &clients[i], VS));
         async move {
             let mut seen = Vec::new();
             while before(deadline) {
@@ -164,4 +154,68 @@ fn check(seen: &[Vec<(View, Duration)>], pings: &[(String, u64, Duration)], note
         }
     }
     Check::Passed(format!("view rules hold over {} views{note}", views.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(viewnum: u64, primary: &str, backup: &str) -> View {
+        let name = |n: &str| (!n.is_empty()).then(|| n.to_owned());
+        View {
+            viewnum,
+            primary: name(primary),
+            backup: name(backup),
+        }
+    }
+
+    fn at(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    /// s1 pinged views 1 and 2 early on.
+    fn acks() -> Vec<(String, u64, Duration)> {
+        vec![("s1".into(), 1, at(10)), ("s1".into(), 2, at(20))]
+    }
+
+    #[test]
+    fn a_good_succession_passes() {
+        let seen = vec![vec![
+            (view(1, "s1", ""), at(5)),
+            (view(2, "s1", "s2"), at(15)),
+            (view(3, "s2", "s3"), at(30)),
+        ]];
+        assert!(!check(&seen, &acks(), "").is_violation());
+    }
+
+    #[test]
+    fn each_rule_is_enforced() {
+        let cases = [
+            // Two different views numbered 2.
+            vec![
+                vec![(view(2, "s1", "s2"), at(15))],
+                vec![(view(2, "s1", "s3"), at(16))],
+            ],
+            // A reader going back.
+            vec![vec![
+                (view(2, "s1", "s2"), at(15)),
+                (view(1, "s1", ""), at(16)),
+            ]],
+            // The primary is the backup.
+            vec![vec![(view(2, "s1", "s1"), at(15))]],
+            // An uninitialized server (s3) becomes primary.
+            vec![vec![
+                (view(2, "s1", "s2"), at(15)),
+                (view(3, "s3", ""), at(30)),
+            ]],
+            // View 2 handed out before s1 acknowledged view 1 (at 10 ms).
+            vec![vec![
+                (view(1, "s1", ""), at(5)),
+                (view(2, "s1", "s2"), at(8)),
+            ]],
+        ];
+        for seen in cases {
+            assert!(check(&seen, &acks(), "").is_violation(), "{seen:?}");
+        }
+    }
 }

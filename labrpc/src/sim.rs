@@ -10,6 +10,8 @@
 //! | `LABRPC_TRACE=FILE` | keep every event and write them to `FILE` as JSON lines |
 //!
 //! When a body fails, the runner prints its seed and the exact command that replays it.
+//! [`run_seeds`] is the same for a randomized chaos test that should try several seeds on
+//! every run (unless `LABRPC_SEED` names one).
 //!
 //! ## Keeping a simulation deterministic
 //!
@@ -61,6 +63,20 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     Settings::from_env().run(body)
+}
+
+/// [`run`] for a randomized test (a chaos test) that should try several seeds on every run:
+/// runs `seeds` consecutive seeds from a fresh one, unless the environment names a seed —
+/// `LABRPC_SEED=N` replays seed `N` alone (or `LABRPC_SEEDS` seeds from it).
+///
+/// # Panics
+/// As [`run`].
+pub fn run_seeds<F, Fut>(seeds: u64, body: F)
+where
+    F: Fn(Network) -> Fut,
+    Fut: Future<Output = ()> + 'static,
+{
+    Settings::from_env_or_seeds(seeds).run(body)
 }
 
 /// Runs `body` once as a simulation of seed `seed` and reports what happened. A panic of the
@@ -140,20 +156,40 @@ impl Settings {
     /// # Panics
     /// If a variable is set to something that is not a number, naming the variable.
     pub fn from_env() -> Settings {
+        Settings::from_env_or_seeds(1)
+    }
+
+    /// [`Settings::from_env`], but `seeds` seeds when the environment names neither a seed
+    /// nor a number of seeds.
+    ///
+    /// # Panics
+    /// As [`Settings::from_env`].
+    pub fn from_env_or_seeds(seeds: u64) -> Settings {
+        Settings::from_vars(|name| std::env::var(name).ok(), seeds)
+    }
+
+    /// The settings that the variables `var` gives (`var("LABRPC_SEED")` and so on), with
+    /// `seeds` seeds when they name neither a seed nor a number of seeds.
+    ///
+    /// # Panics
+    /// If a variable is set to something that is not a number, naming the variable.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>, seeds: u64) -> Settings {
         let number = |name: &str| {
-            std::env::var(name).ok().map(|value| {
+            var(name).map(|value| {
                 value
                     .trim()
                     .parse::<u64>()
                     .unwrap_or_else(|_| panic!("{name} must be a whole number, not {value:?}"))
             })
         };
+        let seed = number("LABRPC_SEED");
+        let default_seeds = if seed.is_some() { 1 } else { seeds };
         Settings {
-            seed: number("LABRPC_SEED").unwrap_or_else(fresh_seed),
-            seeds: number("LABRPC_SEEDS").unwrap_or(1).max(1),
-            check_determinism: std::env::var("LABRPC_CHECK_DETERMINISM")
-                .is_ok_and(|v| !v.is_empty() && v != "0"),
-            trace: std::env::var_os("LABRPC_TRACE").map(PathBuf::from),
+            seed: seed.unwrap_or_else(fresh_seed),
+            seeds: number("LABRPC_SEEDS").unwrap_or(default_seeds).max(1),
+            check_determinism: var("LABRPC_CHECK_DETERMINISM")
+                .is_some_and(|v| !v.is_empty() && v != "0"),
+            trace: var("LABRPC_TRACE").map(PathBuf::from),
         }
     }
 

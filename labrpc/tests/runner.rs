@@ -26,6 +26,28 @@ fn runs_consecutive_seeds() {
 }
 
 #[test]
+fn a_chaos_test_runs_several_seeds_unless_one_is_named() {
+    let vars = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    let fresh = Settings::from_vars(vars(&[]), 8);
+    assert_eq!(fresh.seeds, 8);
+    let replay = Settings::from_vars(vars(&[("LABRPC_SEED", "42")]), 8);
+    assert_eq!((replay.seed, replay.seeds), (42, 1));
+    let many = Settings::from_vars(vars(&[("LABRPC_SEED", "42"), ("LABRPC_SEEDS", "100")]), 8);
+    assert_eq!((many.seed, many.seeds), (42, 100));
+    let plain = Settings::from_vars(vars(&[("LABRPC_TRACE", "t.jsonl")]), 1);
+    assert_eq!(plain.seeds, 1);
+    assert_eq!(plain.trace, Some("t.jsonl".into()));
+    assert!(!plain.check_determinism);
+}
+
+#[test]
 fn the_seed_decides_the_random_draws() {
     let draw = |seed| {
         let mut rng = SharedRng::seeded(seed);

@@ -15,7 +15,7 @@
 //!
 //! The checker needs no network: the caller gives the clock (virtual time in a simulation) and
 //! a function that writes the network trace to a path. With the `labrpc` feature,
-//! [`TestHistory::on_network`] takes both from a labrpc simulated network:
+//! `TestHistory::on_network` takes both from a labrpc simulated network:
 //!
 //! ```ignore
 //! let history = TestHistory::on_network(KvMap, &net, "chaos", failure_dir(env!("CARGO_TARGET_TMPDIR")));
@@ -109,14 +109,14 @@ impl FailureFiles {
             };
         }
         let title = format!("{} (seed {})", self.test, self.seed);
-        let page = match report {
-            Some(report) => html::render(&title, model, history, report),
-            None => String::new(),
-        };
-        let html = match (report, std::fs::write(&html, page)) {
-            (None, _) => Err("the history could not be checked".to_string()),
-            (Some(_), Ok(())) => Ok(html),
-            (Some(_), Err(e)) => Err(format!("cannot write {}: {e}", html.display())),
+        let html = match report {
+            None => Err("the history could not be checked".to_string()),
+            Some(report) => {
+                match std::fs::write(&html, html::render(&title, model, history, report)) {
+                    Ok(()) => Ok(html),
+                    Err(e) => Err(format!("cannot write {}: {e}", html.display())),
+                }
+            }
         };
         let trace = match write_trace(&trace) {
             Ok(()) => Ok(trace),

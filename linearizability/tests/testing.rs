@@ -266,3 +266,24 @@ fn a_long_value_is_shortened_in_the_message() {
     let page = std::fs::read_to_string(files.html_path()).expect("the picture");
     assert!(page.contains(&long), "the picture keeps the whole value");
 }
+
+#[test]
+fn a_malformed_history_fails_with_the_trace_and_no_picture() {
+    let dir = fresh_dir("malformed");
+    let history = vec![Operation::returned(
+        0,
+        10,
+        5,
+        KvInput::put("k", "1"),
+        KvOutput::Done,
+    )];
+    let calls = Cell::new(0);
+    let files = FailureFiles::new("bad", 6, &dir);
+    let failure = check_history(&KvMap, &history, Limits::none(), &files, fake_trace(&calls))
+        .expect_err("a return before its call");
+    assert!(failure.reason.contains("malformed"), "{failure}");
+    assert!(failure.written.html.is_err());
+    assert!(!files.html_path().exists());
+    assert_eq!(failure.written.trace.as_ref(), Ok(&files.trace_path()));
+    assert!(failure.to_string().contains("not written"), "{failure}");
+}

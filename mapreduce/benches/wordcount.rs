@@ -22,6 +22,7 @@
 //! | `MAPREDUCE_BENCH_SEED` | 6824 | seed of the text |
 //! | `MAPREDUCE_BENCH_RUNS` | 3 | runs of each measurement |
 //! | `MAPREDUCE_BENCH_KEEP` | | a directory to write the text into and keep (else a temporary one) |
+//! | `MAPREDUCE_BENCH_BASELINE` | | another `mapreduce` binary (say, built from an older commit) to time as (a) in each round too |
 #![allow(clippy::disallowed_methods)] // real processes and wall-clock time, no simulation
 
 use rand::{Rng, SeedableRng};
@@ -140,9 +141,9 @@ fn hashmap_count(files: &[PathBuf]) -> String {
 }
 
 /// (a): `mapreduce wc` end to end. Returns its output and the last line of its stderr.
-fn mapreduce_wc(files: &[PathBuf], scratch: &Path) -> (String, String) {
+fn mapreduce_wc(exe: &Path, files: &[PathBuf], scratch: &Path) -> (String, String) {
     let output = scratch.join("wc-out.txt");
-    let result = Command::new(EXE)
+    let result = Command::new(exe)
         .arg("wc")
         .args(files)
         .args(["--workers", "2", "-m"])
@@ -454,6 +455,8 @@ fn main() {
     let mut control_times = Vec::new();
     let mut kill_times = Vec::new();
     let mut reference = String::new();
+    let baseline = std::env::var_os("MAPREDUCE_BENCH_BASELINE").map(PathBuf::from);
+    let mut baseline_times = Vec::new();
     let mut wc_summary = String::new();
     let mut last_kill = None;
     for _ in 0..runs {
@@ -461,10 +464,15 @@ fn main() {
         hashmap_times.push(t);
         reference = counted;
 
-        let (t, (output, summary)) = timed(|| mapreduce_wc(&files, &scratch));
+        let (t, (output, summary)) = timed(|| mapreduce_wc(Path::new(EXE), &files, &scratch));
         check("mapreduce wc", &output, &reference);
         wc_times.push(t);
         wc_summary = summary;
+        if let Some(exe) = &baseline {
+            let (t, (output, _)) = timed(|| mapreduce_wc(exe, &files, &scratch));
+            check("mapreduce wc (baseline)", &output, &reference);
+            baseline_times.push(t);
+        }
 
         let (t, output) = timed(|| shell_pipeline(&files, &scratch));
         check("the sort pipeline", &output, &reference);
@@ -495,6 +503,13 @@ fn main() {
         bytes,
     );
     println!("    {wc_summary}");
+    if let Some(exe) = &baseline {
+        report(
+            &format!("(a) with the baseline {}", exe.display()),
+            &baseline_times,
+            bytes,
+        );
+    }
     let pipeline = report(
         "(c) tr -cs 'A-Za-z' '\\n' | sort | uniq -c",
         &pipeline_times,

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::ops::Range;
 
 use crate::App;
 use crate::partition::Fnv64;
@@ -9,19 +10,25 @@ use crate::partition::Fnv64;
 /// The words of `text`: its maximal runs of Unicode letters (characters with the Unicode
 /// `Alphabetic` property, [`char::is_alphabetic`]). Case is kept, as in Go's lab.
 pub fn words(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
+    word_ranges(text).map(|range| &text[range])
+}
+
+/// Where the [`words`] of `text` are.
+fn word_ranges(text: &str) -> impl Iterator<Item = Range<usize>> {
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let start = find(rest, true)?;
-        let end = find(&rest[start..], false).map_or(rest.len(), |len| start + len);
-        let word = &rest[start..end];
-        rest = &rest[end..];
-        Some(word)
+        let rest = &text[at..];
+        let start = at + find(rest, true)?;
+        let end = find(&text[start..], false).map_or(text.len(), |len| start + len);
+        at = end;
+        Some(start..end)
     })
 }
 
 /// The offset of the first character of `text` that is a letter (`letter`) or is not one.
 /// ASCII bytes are classified directly, without decoding a `char`: same answer
 /// (`is_ascii_alphabetic` is `is_alphabetic` on ASCII), about twice as fast on English text.
+#[inline]
 fn find(text: &str, letter: bool) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -58,8 +65,8 @@ impl App for WordCount {
     /// sorts what it writes.
     fn map(&self, _document: &str, contents: &str, emit: &mut dyn FnMut(&str, &str)) {
         let mut tally = Tally::default();
-        for word in words(contents) {
-            tally.add(word);
+        for range in word_ranges(contents) {
+            tally.add(contents, range);
         }
         tally.emit(emit);
     }
@@ -78,8 +85,8 @@ impl App for WordCount {
 /// Word counts of one piece of text, in two hash maps with fixed hashers (the maps are never
 /// iterated in an order that matters).
 ///
-/// A word of at most 16 bytes — nearly every word — is its own key, zero-padded into two
-/// `u64` (a letter is never a zero byte, so the padding is unambiguous): a probe compares two
+/// A word of at most 16 bytes — nearly every word — is its own key, zero-padded into a
+/// `u128` (a letter is never a zero byte, so the padding is unambiguous): a probe compares
 /// integers. Keyed by `&str`, a probe would compare bytes behind a pointer into the text,
 /// and on a large text that pointer misses the cache: word count spent half its time there,
 /// and runs about twice as fast this way. Longer words are keyed by `&str`.
@@ -90,16 +97,17 @@ struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    fn add(&mut self, word: &'a str) {
-        match ShortWord::new(word) {
+    /// Counts the word `text[range]`.
+    fn add(&mut self, text: &'a str, range: Range<usize>) {
+        match ShortWord::at(text.as_bytes(), range.clone()) {
             Some(short) => *self.short.entry(short).or_default() += 1,
-            None => *self.long.entry(word).or_default() += 1,
+            None => *self.long.entry(&text[range]).or_default() += 1,
         }
     }
 
     fn emit(self, emit: &mut dyn FnMut(&str, &str)) {
         for (short, count) in self.short {
-            let bytes = short.bytes();
+            let bytes = short.0.to_le_bytes();
             let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
             // The bytes of a `&str` cut after its last byte: still UTF-8.
             let word = std::str::from_utf8(&bytes[..len])
@@ -112,36 +120,34 @@ impl<'a> Tally<'a> {
     }
 }
 
-/// A word of at most 16 bytes, zero-padded, as two little-endian `u64`.
+/// A word of at most 16 bytes, zero-padded, as a little-endian `u128`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct ShortWord(u64, u64);
+struct ShortWord(u128);
 
 impl ShortWord {
-    fn new(word: &str) -> Option<ShortWord> {
-        let mut bytes = [0u8; 16];
-        bytes
-            .get_mut(..word.len())?
-            .copy_from_slice(word.as_bytes());
-        let [a, b] = [&bytes[..8], &bytes[8..]].map(|half| {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(half);
-            u64::from_le_bytes(word)
-        });
-        Some(ShortWord(a, b))
-    }
-
-    fn bytes(self) -> [u8; 16] {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.0.to_le_bytes());
-        bytes[8..].copy_from_slice(&self.1.to_le_bytes());
-        bytes
+    /// The word `bytes[range]`, if it has at most 16 bytes. When 16 bytes follow its start
+    /// they are loaded whole and those past the word masked off: a fixed-size load, not a
+    /// copy of a variable length (a `memcpy` call per word).
+    #[inline]
+    fn at(bytes: &[u8], range: Range<usize>) -> Option<ShortWord> {
+        let len = range.len();
+        if len > 16 {
+            return None;
+        }
+        let mut window = [0u8; 16];
+        match bytes.get(range.start..range.start + 16) {
+            Some(ahead) => window.copy_from_slice(ahead),
+            None => window[..len].copy_from_slice(&bytes[range]),
+        }
+        let keep = u128::MAX.checked_shr(8 * (16 - len as u32)).unwrap_or(0);
+        Some(ShortWord(u128::from_le_bytes(window) & keep))
     }
 }
 
 impl Hash for ShortWord {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0);
-        state.write_u64(self.1);
+        state.write_u64(self.0 as u64);
+        state.write_u64((self.0 >> 64) as u64);
     }
 }
 
@@ -245,8 +251,9 @@ mod tests {
     fn word_count_map_counts_short_and_long_words() {
         let long = "Pneumonoultramicroscopicsilicovolcanoconiosis";
         let sixteen = "abcdefghijklmnop";
-        let text =
-            format!("{long} a {sixteen} {sixteen}q Ünïcödé a {long} Ünïcödéünïcödé Ünïcödéünïcödé");
+        let text = format!(
+            "{long} a {sixteen} {sixteen}q Ünïcödé a {long} Ünïcödéünïcödé Ünïcödéünïcödé {sixteen}"
+        );
         let mut pairs = Vec::new();
         WordCount.map("doc", &text, &mut |word, count| {
             pairs.push((word.to_owned(), count.to_owned()))
@@ -255,7 +262,7 @@ mod tests {
         let want = [
             (long, "2"),
             ("a", "2"),
-            (sixteen, "1"),
+            (sixteen, "2"),
             ("abcdefghijklmnopq", "1"),
             ("Ünïcödé", "1"),
             ("Ünïcödéünïcödé", "2"),

@@ -88,13 +88,18 @@ fn restart_catches_up() {
     });
 }
 
+/// Seeds the chaos test tries on every run.
+const CHAOS_SEEDS: u64 = 4;
+
 /// Kills, restarts (empty state), partitions and an unreliable network at random while
 /// clerks Append to and Get their own key and a shared one. Every operation is recorded
 /// (virtual times) and the whole history, with a final read of the shared key from each
 /// server, must be linearizable per key.
+///
+/// Runs 4 seeds on every `cargo test` (one with `LABRPC_SEED`).
 #[test]
 fn chaos() {
-    sim::run(|net: Network| async move {
+    sim::run_seeds(CHAOS_SEEDS, |net: Network| async move {
         const N: usize = 3;
         const CLIENTS: usize = 4;
         let history = TestHistory::on_network(

@@ -132,15 +132,20 @@ async fn wait_stable(vs: &ViewServer) {
     }
 }
 
+/// Seeds the chaos test tries on every run.
+const CHAOS_SEEDS: u64 = 6;
+
 /// Chaos: three servers; for 10 s one fault at a time (crash and empty restart, isolation,
 /// hiding from the view service, splitting primary from backup) on a network that is
 /// sometimes unreliable, while three clerks Put, Append and Get their own keys and all Append
 /// to and Get one shared key. Every operation is recorded (virtual times) and the whole history,
 /// final reads included, must be linearizable per key; a shared key that ends without every
 /// acknowledged Append once, in each clerk's order, fails too.
+///
+/// Runs 6 seeds on every `cargo test` (one with `LABRPC_SEED`).
 #[test]
 fn chaos() {
-    sim::run(|net: Network| async move {
+    sim::run_seeds(CHAOS_SEEDS, |net: Network| async move {
         let history = TestHistory::on_network(
             KvMap,
             &net,

@@ -12,8 +12,14 @@ use super::{before, stuck_note, think, with_chaos};
 use crate::chaos::Cluster;
 use crate::scenario::{Check, LabReport, Live, Params};
 
-/// Keys the clients share: few, so that operations on one key overlap often.
-const KEYS: usize = 3;
+/// Keys the clients share, at least: few, so that operations on one key overlap often.
+const MIN_KEYS: usize = 3;
+
+/// Keys for `clients` clients: about two clients per key beyond [`MIN_KEYS`], since the
+/// checker's search grows exponentially with the operations that overlap on one key.
+fn keys(clients: usize) -> usize {
+    MIN_KEYS.max(clients / 2)
+}
 
 /// Search steps the checker may take; a deterministic bound (a time limit would make the
 /// verdict depend on the machine). Histories of minutes of simulated time need far fewer.
@@ -64,12 +70,13 @@ pub async fn run<C: KvClerk + 'static>(
 ) -> LabReport {
     let recorder: Recorder<KvInput, KvOutput> = Recorder::new();
     let deadline = Instant::now() + params.duration;
+    let keys = keys(params.clients);
     let results = with_chaos(net, params, live, cluster, |i| {
         let (net, live, recorder, mut ck) = (net.clone(), live.clone(), recorder.clone(), clerk(i));
         async move {
             let mut n = 0u64;
             while before(deadline) {
-                let key = format!("k{}", net.rng().random_range(0..KEYS));
+                let key = format!("k{}", net.rng().random_range(0..keys));
                 let input = match net.rng().random_range(0..10) {
                     0..5 => KvInput::get(key),
                     5..7 => KvInput::put(key, format!("{i}.{n}")),

@@ -183,6 +183,10 @@ impl Storage for MemStore {
 
 // ----- on disk ---------------------------------------------------------------------------
 
+/// How many times [`DirStore::remove_job`] tries to remove a directory that late writes keep
+/// refilling.
+const REMOVE_ATTEMPTS: u32 = 1000;
+
 /// The prefix of every job directory's name; a worker refuses to write anywhere else.
 pub const JOB_DIR_PREFIX: &str = "mapreduce-job-";
 
@@ -303,8 +307,60 @@ impl Storage for DirStore {
         std::fs::read(&path).map_err(|e| io_error(&path, e))
     }
 
+    /// An execution may still be writing into the directory after its phase is over (a
+    /// backup whose twin finished first, an execution the master gave up on): a file it
+    /// creates while the directory is being emptied makes the removal fail ("directory not
+    /// empty"), so that is tried again. Once the directory is gone such writes fail, and
+    /// nobody waits for their reply.
     fn remove_job(&self, job: &str) -> Result<(), StorageError> {
         let dir = DirStore::job_dir(job)?;
-        std::fs::remove_dir_all(&dir).map_err(|e| io_error(&dir, e))
+        let mut attempts = 0;
+        loop {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(_) if attempts < REMOVE_ATTEMPTS => {
+                    attempts += 1;
+                    std::thread::yield_now();
+                }
+                Err(e) => return Err(io_error(&dir, e)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A late execution (a backup, or one the master gave up on) may still be writing into
+    /// the job directory while the master removes it.
+    #[test]
+    fn a_job_is_removed_while_a_late_task_still_writes() {
+        let work = tempfile::tempdir().expect("a work directory");
+        let store = DirStore::new(work.path());
+        for _ in 0..20 {
+            let job = store.create_job().expect("a job");
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            let removed = std::thread::scope(|scope| {
+                let writer = scope.spawn(|| {
+                    let mut written = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                        && store.write(&job, &format!("mr-{written}"), b"late").is_ok()
+                    {
+                        written += 1;
+                    }
+                });
+                while std::fs::read_dir(&job).map_or(0, |d| d.count()) < 20 {
+                    std::thread::yield_now();
+                }
+                let removed = store.remove_job(&job);
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                writer.join().expect("the writer");
+                removed
+            });
+            removed.expect("the job directory is removed");
+            assert!(!Path::new(&job).exists());
+        }
     }
 }

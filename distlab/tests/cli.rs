@@ -45,7 +45,14 @@ fn run_prints_the_same_bytes_and_trace_for_the_same_seed() {
     };
     let (first, second) = (run("a"), run("b"));
     assert_eq!(first.replace("a/", "b/"), second);
-    assert!(first.contains("history check passed: agreement"), "{first}");
+    assert!(
+        first.contains("history check passed: linearizable"),
+        "{first}"
+    );
+    assert!(
+        dir.path().join("a/history.html").exists(),
+        "no picture of the Paxos history"
+    );
     let trace = |d: &str| std::fs::read(dir.path().join(d).join("trace.jsonl")).expect("a trace");
     assert_eq!(trace("a"), trace("b"));
     assert!(!trace("a").is_empty());

@@ -3,14 +3,14 @@
 //! the history is checked for linearizability against the key/value model.
 
 use labrpc::Network;
+use linearizability::Recorder;
 use linearizability::models::{KvInput, KvMap, KvOp, KvOutput};
-use linearizability::{Limits, Recorder, Verdict, check_with, html};
 use rand::Rng;
 use tokio::time::Instant;
 
-use super::{before, stuck_note, think, with_chaos};
+use super::{before, check_history, stuck_note, think, with_chaos};
 use crate::chaos::Cluster;
-use crate::scenario::{Check, LabReport, Live, Params};
+use crate::scenario::{LabReport, Live, Params};
 
 /// Keys the clients share, at least: few, so that operations on one key overlap often.
 const MIN_KEYS: usize = 3;
@@ -20,10 +20,6 @@ const MIN_KEYS: usize = 3;
 fn keys(clients: usize) -> usize {
     MIN_KEYS.max(clients / 2)
 }
-
-/// Search steps the checker may take; a deterministic bound (a time limit would make the
-/// verdict depend on the machine). Histories of minutes of simulated time need far fewer.
-const CHECK_STEPS: u64 = 20_000_000;
 
 /// The operations of a key/value clerk, as pbkv's and paxoskv's clerks offer them.
 pub trait KvClerk {
@@ -104,47 +100,12 @@ pub async fn run<C: KvClerk + 'static>(
         }
     })
     .await;
-    check(&recorder, &stuck_note(&results), net.seed())
-}
-
-/// Checks the recorded history and draws it.
-fn check(recorder: &Recorder<KvInput, KvOutput>, note: &str, seed: u64) -> LabReport {
     let history = recorder.history();
-    let limits = Limits {
-        steps: Some(CHECK_STEPS),
-        ..Limits::none()
-    };
-    let report = match check_with(&KvMap, &history, limits) {
-        Ok(report) => report,
-        // The recorder stamps strictly increasing times, so the history is well formed.
-        Err(e) => {
-            return LabReport {
-                check: Check::Violation(format!("malformed history: {e}")),
-                history_html: None,
-            };
-        }
-    };
-    let unknown = history.iter().filter(|op| op.output().is_none()).count();
-    let check = match report.verdict {
-        Verdict::Linearizable => Check::Passed(format!(
-            "linearizable ({} operations, {unknown} without a reply{note})",
-            history.len()
-        )),
-        Verdict::Violation => {
-            let parts: Vec<String> = report
-                .violations()
-                .map(|part| match part.breaking_op {
-                    Some(op) => format!("breaks at operation {op} ({:?})", history[op].input),
-                    None => "no linearization".to_owned(),
-                })
-                .collect();
-            Check::Violation(format!("not linearizable: {}{note}", parts.join("; ")))
-        }
-        Verdict::Unknown => Check::Unknown,
-    };
-    let title = format!("key/value history, seed {seed}");
-    LabReport {
-        check,
-        history_html: Some(html::render(&title, &KvMap, &history, &report)),
-    }
+    check_history(
+        &KvMap,
+        &history,
+        "key/value history",
+        &stuck_note(&results),
+        net.seed(),
+    )
 }

@@ -14,17 +14,23 @@ mod pbkv;
 mod viewservice;
 
 use labrpc::Network;
+use linearizability::{Limits, Model, Operation, Verdict, check_with, html};
 use rand::Rng;
 use std::time::Duration;
 use tokio::time::{Instant, sleep};
 
 use crate::chaos;
 use crate::cli::Lab;
-use crate::scenario::{LabReport, Live, Params};
+use crate::scenario::{Check, LabReport, Live, Params};
 
 /// How long clients may take, after the faults have healed, to finish their last operation.
 /// An operation still running then counts as never returned.
 pub const DRAIN: Duration = Duration::from_secs(60);
+
+/// Search steps the linearizability checker may take: a deterministic bound (a time limit
+/// would make the verdict depend on the machine). Histories of minutes of simulated time need
+/// far fewer.
+const CHECK_STEPS: u64 = 20_000_000;
 
 /// The most time between two operations of one client (uniform from zero).
 const THINK_TIME_MAX: Duration = Duration::from_millis(20);
@@ -92,5 +98,56 @@ fn stuck_note<T>(results: &[Option<T>]) -> String {
             results.len(),
             DRAIN.as_secs()
         ),
+    }
+}
+
+/// Checks `history` against `model` within [`CHECK_STEPS`] and draws it, titled `what`;
+/// `note` ends the verdict's text.
+fn check_history<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    what: &str,
+    note: &str,
+    seed: u64,
+) -> LabReport {
+    let limits = Limits {
+        steps: Some(CHECK_STEPS),
+        ..Limits::none()
+    };
+    let report = match check_with(model, history, limits) {
+        Ok(report) => report,
+        // A recorder stamps strictly increasing times, so its history is well formed.
+        Err(e) => {
+            return LabReport {
+                check: Check::Violation(format!("malformed history: {e}")),
+                history_html: None,
+            };
+        }
+    };
+    let unknown = history.iter().filter(|op| op.output().is_none()).count();
+    let check = match report.verdict {
+        Verdict::Linearizable => Check::Passed(format!(
+            "linearizable ({} operations, {unknown} without a reply{note})",
+            history.len()
+        )),
+        Verdict::Violation => {
+            let parts: Vec<String> = report
+                .violations()
+                .map(|part| match part.breaking_op {
+                    Some(op) => format!(
+                        "breaks at operation {op} ({})",
+                        model.describe_operation(&history[op].input, history[op].output())
+                    ),
+                    None => "no linearization".to_owned(),
+                })
+                .collect();
+            Check::Violation(format!("not linearizable: {}{note}", parts.join("; ")))
+        }
+        Verdict::Unknown => Check::Unknown,
+    };
+    let title = format!("{what}, seed {seed}");
+    LabReport {
+        check,
+        history_html: Some(html::render(&title, model, history, &report)),
     }
 }

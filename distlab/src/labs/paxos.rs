@@ -4,6 +4,7 @@
 //! instance, every decided value was proposed for it, and each client saw the decided value.
 
 use labrpc::Network;
+use linearizability::{Model, Operation, Recorder, partition_by};
 use paxos::{Peer, Seq, Status};
 use rand::Rng;
 use std::cell::{Cell, RefCell};
@@ -12,7 +13,7 @@ use std::rc::Rc;
 use std::time::Duration;
 use tokio::time::{Instant, sleep};
 
-use super::{before, names, stuck_note, think, with_chaos};
+use super::{before, check_history, names, stuck_note, think, with_chaos};
 use crate::chaos::{Cluster, Nodes};
 use crate::scenario::{Check, LabReport, Live, Params};
 
@@ -57,13 +58,12 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
         peers: RefCell::new(peers),
         highest: Cell::new(-1),
     });
-    let proposed: Rc<RefCell<BTreeMap<Seq, Vec<String>>>> = Rc::default();
+    let recorder: Recorder<Proposal, String> = Recorder::new();
     let deadline = Instant::now() + params.duration;
     let results = with_chaos(net, params, live, &*cluster, |i| {
-        let (net, live, cluster, proposed) =
-            (net.clone(), live.clone(), cluster.clone(), proposed.clone());
+        let (net, live, cluster, recorder) =
+            (net.clone(), live.clone(), cluster.clone(), recorder.clone());
         async move {
-            let mut seen = Vec::new();
             let mut n = 0;
             while before(deadline) {
                 // Half the time compete for the newest instance, else start a fresh one.
@@ -76,27 +76,36 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
                 cluster.highest.set(seq);
                 let value = format!("{i}.{n}");
                 n += 1;
-                proposed
-                    .borrow_mut()
-                    .entry(seq)
-                    .or_default()
-                    .push(value.clone());
                 let started = net.now();
+                let id = recorder.call(
+                    i,
+                    Proposal {
+                        seq,
+                        value: value.clone(),
+                    },
+                    started,
+                );
                 let decided = agree(&net, &cluster, seq, &value).await;
+                // Ids come from this recorder and each is returned once: cannot fail.
+                let _ = recorder.returned(id, decided, net.now());
                 live.op_done(net.now() - started);
-                seen.push((seq, decided));
                 think(&net).await;
             }
-            seen
         }
     })
     .await;
-    let note = stuck_note(&results);
-    let seen: Vec<(Seq, String)> = results.into_iter().flatten().flatten().collect();
-    LabReport {
-        check: check(&cluster.peers.borrow(), &proposed.borrow(), &seen, &note),
-        history_html: None,
+    let history = recorder.history();
+    let mut report = check_history(
+        &Consensus,
+        &history,
+        "Paxos instances",
+        &stuck_note(&results),
+        net.seed(),
+    );
+    if let Some(violation) = check_peers(&cluster.peers.borrow(), &history) {
+        report.check = Check::Violation(violation);
     }
+    report
 }
 
 /// Starts instance `seq` with `value` on a random peer and waits until that peer knows the
@@ -119,70 +128,169 @@ async fn agree(net: &Network, cluster: &PaxosCluster, seq: Seq, value: &String) 
     }
 }
 
-/// No two peers disagree, every decision was proposed, every client saw the decision.
-fn check(
-    peers: &[Peer<String>],
-    proposed: &BTreeMap<Seq, Vec<String>>,
-    seen: &[(Seq, String)],
-    note: &str,
-) -> Check {
+/// A proposal: a client asked for `value` in instance `seq`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Proposal {
+    /// The instance.
+    pub seq: Seq,
+    /// The value proposed.
+    pub value: String,
+}
+
+/// Paxos seen from its clients, as a sequential object: one write-once cell per instance.
+/// `propose(seq, v)` returns the value decided in `seq`, which is `v` if this proposal is the
+/// first one in the order. A history is linearizable exactly when the clients of an instance
+/// agree and the decided value was proposed before anyone learned it.
+pub struct Consensus;
+
+impl Model for Consensus {
+    /// The decided value of the one instance of a part, if any yet.
+    type State = Option<String>;
+    type Input = Proposal;
+    type Output = String;
+
+    fn init(&self) -> Option<String> {
+        None
+    }
+
+    fn step(
+        &self,
+        state: &Option<String>,
+        input: &Proposal,
+        output: Option<&String>,
+    ) -> Option<Option<String>> {
+        let decided = state.as_ref().unwrap_or(&input.value);
+        match output {
+            Some(seen) if seen != decided => None,
+            _ => Some(Some(decided.clone())),
+        }
+    }
+
+    fn partition(&self, history: &[Operation<Proposal, String>]) -> Vec<Vec<usize>> {
+        partition_by(history, |p| p.seq)
+    }
+
+    fn describe_operation(&self, input: &Proposal, output: Option<&String>) -> String {
+        let decided = output.map_or("?", String::as_str);
+        format!("propose({}, {:?}) -> {decided:?}", input.seq, input.value)
+    }
+}
+
+/// What the peers hold at the end: no two decided differently from each other or from what a
+/// client was told, and each decision was proposed. `None` when all holds.
+fn check_peers(peers: &[Peer<String>], history: &[Operation<Proposal, String>]) -> Option<String> {
+    let mut proposed: BTreeMap<Seq, Vec<&String>> = BTreeMap::new();
     let mut decided: BTreeMap<Seq, String> = BTreeMap::new();
-    for (seq, value) in seen {
-        if let Some(other) = decided
-            .insert(*seq, value.clone())
-            .filter(|other| other != value)
-        {
-            return Check::Violation(format!(
-                "instance {seq}: clients saw both {other:?} and {value:?} decided"
-            ));
+    for op in history {
+        proposed
+            .entry(op.input.seq)
+            .or_default()
+            .push(&op.input.value);
+        if let Some(value) = op.output() {
+            decided.entry(op.input.seq).or_insert_with(|| value.clone());
         }
     }
     for (p, peer) in peers.iter().enumerate() {
-        for (&seq, values) in proposed {
-            if let Status::Decided(value) = peer.status(seq) {
-                if !values.contains(&value) {
-                    return Check::Violation(format!(
-                        "instance {seq}: peer {p} decided {value:?}, which nobody proposed"
-                    ));
-                }
-                if let Some(other) = decided
-                    .insert(seq, value.clone())
-                    .filter(|other| *other != value)
-                {
-                    return Check::Violation(format!(
-                        "instance {seq}: peer {p} decided {value:?} but {other:?} was decided too"
-                    ));
-                }
+        for (&seq, values) in &proposed {
+            let Status::Decided(value) = peer.status(seq) else {
+                continue;
+            };
+            if !values.contains(&&value) {
+                return Some(format!(
+                    "instance {seq}: peer {p} decided {value:?}, which nobody proposed"
+                ));
+            }
+            if let Some(other) = decided
+                .insert(seq, value.clone())
+                .filter(|other| *other != value)
+            {
+                return Some(format!(
+                    "instance {seq}: peer {p} decided {value:?} but {other:?} was decided too"
+                ));
             }
         }
     }
-    Check::Passed(format!(
-        "agreement on all {} instances, every decision proposed{note}",
-        decided.len()
-    ))
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use linearizability::{Verdict, check};
+
+    fn propose(
+        client: usize,
+        call: u64,
+        ret: u64,
+        seq: Seq,
+        value: &str,
+        decided: &str,
+    ) -> Operation<Proposal, String> {
+        let input = Proposal {
+            seq,
+            value: value.into(),
+        };
+        Operation::returned(client, call, ret, input, decided.into())
+    }
 
     #[test]
-    fn disagreement_and_unproposed_values_are_violations() {
-        let proposed: BTreeMap<Seq, Vec<String>> = [(0, vec!["a".into(), "b".into()])].into();
-        let ok = [(0, "a".to_owned()), (0, "a".to_owned())];
-        assert!(!check(&[], &proposed, &ok, "").is_violation());
-        let split = [(0, "a".to_owned()), (0, "b".to_owned())];
-        assert!(check(&[], &proposed, &split, "").is_violation());
-        // A peer that decided a value nobody proposed (as far as the check was told).
+    fn clients_must_agree_on_a_value_proposed_in_time() {
+        let verdict =
+            |history: &[Operation<Proposal, String>]| check(&Consensus, history).map(|r| r.verdict);
+        // Two proposers, one decision: either value may win.
+        let agree = [
+            propose(0, 0, 10, 0, "a", "b"),
+            propose(1, 5, 15, 0, "b", "b"),
+            propose(2, 1, 2, 1, "c", "c"),
+        ];
+        assert_eq!(verdict(&agree), Ok(Verdict::Linearizable));
+        // Disagreement.
+        let split = [
+            propose(0, 0, 10, 0, "a", "a"),
+            propose(1, 5, 15, 0, "b", "b"),
+        ];
+        assert_eq!(verdict(&split), Ok(Verdict::Violation));
+        // A value nobody proposed.
+        let invented = [propose(0, 0, 10, 0, "a", "z")];
+        assert_eq!(verdict(&invented), Ok(Verdict::Violation));
+        // Learned before it was proposed: "b" was proposed at 20, after client 0 returned.
+        let early = [
+            propose(0, 0, 10, 0, "a", "b"),
+            propose(1, 20, 30, 0, "b", "b"),
+        ];
+        assert_eq!(verdict(&early), Ok(Verdict::Violation));
+        // A proposal that never returned may still have decided.
+        let open = [
+            Operation::unknown(
+                0,
+                0,
+                Proposal {
+                    seq: 0,
+                    value: "a".into(),
+                },
+            ),
+            propose(1, 5, 15, 0, "b", "a"),
+        ];
+        assert_eq!(verdict(&open), Ok(Verdict::Linearizable));
+    }
+
+    #[test]
+    fn a_peer_deciding_otherwise_is_a_violation() {
         labrpc::sim::simulate(1, false, |net: Network| async move {
             let peer: Peer<String> = Peer::new(&net, &["p0".to_owned()], 0);
             let _ = peer.start(0, &"x".to_owned());
             sleep(Duration::from_millis(100)).await;
             assert_eq!(peer.status(0), Status::Decided("x".to_owned()));
-            let told: BTreeMap<Seq, Vec<String>> = [(0, vec!["a".into()])].into();
-            assert!(check(std::slice::from_ref(&peer), &told, &[], "").is_violation());
-            let told: BTreeMap<Seq, Vec<String>> = [(0, vec!["x".into()])].into();
-            assert!(!check(std::slice::from_ref(&peer), &told, &[], "").is_violation());
+            let peers = std::slice::from_ref(&peer);
+            assert_eq!(check_peers(peers, &[propose(0, 0, 10, 0, "x", "x")]), None);
+            // Told of a proposal "a" only: the peer's "x" came from nowhere.
+            assert!(check_peers(peers, &[propose(0, 0, 10, 0, "a", "a")]).is_some());
+            // "x" was proposed, but a client was told "y".
+            let told = [
+                propose(0, 0, 10, 0, "x", "y"),
+                propose(1, 0, 10, 0, "y", "y"),
+            ];
+            assert!(check_peers(peers, &told).is_some());
         });
     }
 }

@@ -270,7 +270,8 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun 
     let mut killed = None;
     let mut failed_attempts = 0;
     loop {
-        let deadline = match (&victim_task, kill && killed.is_none() && map_done > 0) {
+        let trying = kill && killed.is_none() && !map_phase_over && map_done > 0;
+        let deadline = match (&victim_task, trying) {
             (Some((_, started)), true) if map_done >= MAP_TASKS / 2 => {
                 Some(*started + map_time / (2 * map_done as u32))
             }
@@ -290,7 +291,6 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun 
             },
         };
         let Some(line) = line else {
-            assert!(!map_phase_over, "the kill came after the map phase");
             victim.kill().expect("SIGKILL the victim");
             killed = Some((start.elapsed(), map_done));
             log.push(format!("[bench] SIGKILL {victim_addr}"));
@@ -338,8 +338,9 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun 
     reader.join().expect("the reader thread");
     let log = log.join("\n");
     assert!(status.success(), "the master failed:\n{log}");
-    if kill {
-        assert!(killed.is_some(), "the victim was never killed:\n{log}");
+    // On a small text the map phase may end before the victim is halfway through a task:
+    // then there was no kill, which the caller reports.
+    if killed.is_some() {
         assert!(
             failed_attempts >= 1,
             "no task failed with the victim:\n{log}"
@@ -459,6 +460,7 @@ fn main() {
     let mut baseline_times = Vec::new();
     let mut wc_summary = String::new();
     let mut last_kill = None;
+    let mut missed_kills = 0;
     for _ in 0..runs {
         let (t, counted) = timed(|| hashmap_count(&files));
         hashmap_times.push(t);
@@ -484,7 +486,11 @@ fn main() {
 
         let (t, run) = timed(|| master_and_workers(&files, &scratch, true));
         check("master + 2 workers, one killed", &run.output, &reference);
-        kill_times.push(t);
+        if run.killed.is_some() {
+            kill_times.push(t);
+        } else {
+            missed_kills += 1;
+        }
         last_kill = Some(run);
     }
     println!(
@@ -520,11 +526,19 @@ fn main() {
         &control_times,
         bytes,
     );
-    report(
-        "(d) the same, one worker SIGKILLed mid-map",
-        &kill_times,
-        bytes,
-    );
+    if missed_kills > 0 {
+        println!(
+            "(d) {missed_kills} of {runs} runs: the map phase ended before the victim was \
+             halfway through a task, no kill (too small a text?); those runs are left out"
+        );
+    }
+    if !kill_times.is_empty() {
+        report(
+            "(d) the same, one worker SIGKILLed mid-map",
+            &kill_times,
+            bytes,
+        );
+    }
     if let Some(run) = last_kill {
         if let Some((at, done)) = run.killed {
             println!(
@@ -536,11 +550,12 @@ fn main() {
         }
         println!("    {}", run.summary);
     }
-    let kill_ratio = median(&kill_times).as_secs_f64() / median(&wc_times).as_secs_f64();
-    let kill_vs_control = median(&kill_times).as_secs_f64() / median(&control_times).as_secs_f64();
 
     println!();
     println!("load average {} at the end", loadavg());
+    if mb < 200 {
+        println!("(the goals are for the 200 MB text: MAPREDUCE_BENCH_MB={mb} is a quick run)");
+    }
     let goal = |ok: bool| if ok { "met" } else { "MISSED" };
     println!(
         "goal >= 100 MB/s end to end:      (a) {wc:.0} MB/s: {}",
@@ -551,10 +566,16 @@ fn main() {
         wc / pipeline,
         goal(wc >= 3.0 * pipeline)
     );
-    println!(
-        "goal kill mid-map costs <= 1.3x:  (d) is {kill_ratio:.2}x (a), {kill_vs_control:.2}x \
-         (d0): {}",
-        goal(kill_ratio <= 1.3)
-    );
+    if kill_times.is_empty() {
+        println!("goal kill mid-map costs <= 1.3x:  not measured");
+    } else {
+        let kill = median(&kill_times).as_secs_f64();
+        let kill_ratio = kill / median(&wc_times).as_secs_f64();
+        println!(
+            "goal kill mid-map costs <= 1.3x:  (d) is {kill_ratio:.2}x (a), {:.2}x (d0): {}",
+            kill / median(&control_times).as_secs_f64(),
+            goal(kill_ratio <= 1.3)
+        );
+    }
     println!("(a) is {:.1}x (b)", wc / hashmap);
 }

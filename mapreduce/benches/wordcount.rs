@@ -9,12 +9,15 @@
 //! - (b) a plain single-threaded count in a `std` `HashMap` (read the files, count, sort).
 //! - (c) `tr -cs 'A-Za-z' '\n' | sort | uniq -c` with `LC_ALL=C`, via `sh -c`.
 //! - (d) a master process (`mapreduce master`) and 2 worker processes started by the bench
-//!   (`mapreduce worker`), one SIGKILLed halfway through a map task once half the map tasks
-//!   are done; and the same without the kill, as a control.
+//!   (`mapreduce worker`) with one task slot each, as (a) has on 2 cores; one SIGKILLed
+//!   halfway through a map task once half the map tasks are done; and (d0), the same without
+//!   the kill, as a control.
+//! - (e), (e0): the same with a slot per core in each worker process (`mapreduce worker`'s
+//!   default), so that the survivor of the kill keeps every core busy.
 //!
-//! Every output is checked against (b): the bench panics if any differs. The five run in
-//! turn, `MAPREDUCE_BENCH_RUNS` rounds (default 3), so a busy spell of a shared machine hits
-//! all of them; the median of each is reported, with the load average.
+//! Every output is checked against (b): the bench panics if any differs. All run in turn,
+//! `MAPREDUCE_BENCH_RUNS` rounds (default 3), so a busy spell of a shared machine hits all
+//! of them; the median of each is reported, with the load average.
 //!
 //! | variable | default | |
 //! |---|---|---|
@@ -194,9 +197,10 @@ fn shell_pipeline(files: &[PathBuf], scratch: &Path) -> String {
     lines
 }
 
-fn spawn_worker(master: &str, listen: &str) -> Child {
+fn spawn_worker(master: &str, listen: &str, slots: usize) -> Child {
     Command::new(EXE)
         .args(["worker", "--master", master, "--listen", listen])
+        .arg(format!("--slots={slots}"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -204,13 +208,28 @@ fn spawn_worker(master: &str, listen: &str) -> Child {
         .expect("start a worker process")
 }
 
-/// A free port on loopback (free when asked; the worker binds it right after).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
-    listener.local_addr().expect("its address").port()
+/// Cores: `mapreduce worker`'s default number of slots.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// What happened in a run of (d).
+/// A port P on loopback such that P..P+n are free when asked (a worker's slots bind them
+/// right after).
+fn free_ports(n: usize) -> u16 {
+    loop {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+        let port = first.local_addr().expect("its address").port();
+        let rest_free = (1..n).all(|i| {
+            u16::try_from(usize::from(port) + i)
+                .is_ok_and(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
+        });
+        if rest_free {
+            return port;
+        }
+    }
+}
+
+/// What happened in a run of (d) or (e).
 struct KillRun {
     output: String,
     /// When the victim was killed, after the start; and how far into the map phase (done
@@ -220,10 +239,11 @@ struct KillRun {
     summary: String,
 }
 
-/// (d): a master process and 2 worker processes; with `kill`, the first worker is SIGKILLed
-/// halfway through the map task it runs once `MAP_TASKS / 2` map tasks are done (halfway by
-/// the mean duration of the map tasks done so far).
-fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun {
+/// (d), (e): a master process and 2 worker processes of `slots` slots each; with `kill`, the
+/// first worker process is SIGKILLed halfway through the first-started map task it runs once
+/// `MAP_TASKS / 2` map tasks are done (halfway by the mean duration of the map tasks done so
+/// far).
+fn master_and_workers(files: &[PathBuf], scratch: &Path, slots: usize, kill: bool) -> KillRun {
     let start = Instant::now();
     let output = scratch.join("master-out.txt");
     let mut master = Command::new(EXE)
@@ -257,22 +277,28 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun 
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_owned();
-    let victim_addr = format!("127.0.0.1:{}", free_port());
-    let mut victim = spawn_worker(&addr, &victim_addr);
-    let mut survivor = spawn_worker(&addr, "127.0.0.1:0");
+    let victim_port = free_ports(slots);
+    let victim_addrs: HashSet<String> = (0..slots)
+        .map(|i| format!("127.0.0.1:{}", usize::from(victim_port) + i))
+        .collect();
+    let mut victim = spawn_worker(&addr, &format!("127.0.0.1:{victim_port}"), slots);
+    let mut survivor = spawn_worker(&addr, "127.0.0.1:0", slots);
 
     let mut log = Vec::new();
     let mut map_done = 0;
     let mut map_phase_over = false;
     let mut map_time = Duration::ZERO;
     let mut running: HashMap<String, Instant> = HashMap::new(); // "task@worker" -> start
-    let mut victim_task: Option<(String, Instant)> = None;
+    // The victim's running map tasks ("task@slot" -> start).
+    let mut victim_tasks: HashMap<String, Instant> = HashMap::new();
     let mut killed = None;
     let mut failed_attempts = 0;
     loop {
         let trying = kill && killed.is_none() && !map_phase_over && map_done > 0;
-        let deadline = match (&victim_task, trying) {
-            (Some((_, started)), true) if map_done >= MAP_TASKS / 2 => {
+        // Halfway through the victim's task that started first.
+        let first_started = victim_tasks.values().min();
+        let deadline = match (first_started, trying) {
+            (Some(started), true) if map_done >= MAP_TASKS / 2 => {
                 Some(*started + map_time / (2 * map_done as u32))
             }
             _ => None,
@@ -293,7 +319,9 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun 
         let Some(line) = line else {
             victim.kill().expect("SIGKILL the victim");
             killed = Some((start.elapsed(), map_done));
-            log.push(format!("[bench] SIGKILL {victim_addr}"));
+            log.push(format!(
+                "[bench] SIGKILL the worker process at {victim_port}"
+            ));
             continue;
         };
         let now = Instant::now();
@@ -309,9 +337,9 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun 
             let key = format!("{task}@{worker}");
             match what {
                 "started" => {
-                    running.insert(key, now);
-                    if worker == victim_addr {
-                        victim_task = Some((task, now));
+                    running.insert(key.clone(), now);
+                    if victim_addrs.contains(worker) {
+                        victim_tasks.insert(key, now);
                     }
                 }
                 "done" => {
@@ -319,15 +347,11 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun 
                         map_time += now - started;
                         map_done += 1;
                     }
-                    if worker == victim_addr {
-                        victim_task = None;
-                    }
+                    victim_tasks.remove(&key);
                 }
                 _ => {
                     running.remove(&key);
-                    if worker == victim_addr {
-                        victim_task = None;
-                    }
+                    victim_tasks.remove(&key);
                 }
             }
         }
@@ -360,6 +384,86 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, kill: bool) -> KillRun 
         killed,
         failed_attempts,
         summary,
+    }
+}
+
+/// The runs of (d0) and (d), or of (e0) and (e): without and with a kill, `slots` slots
+/// per worker process.
+struct KillSeries {
+    letter: char,
+    slots: usize,
+    controls: Vec<Duration>,
+    kills: Vec<Duration>,
+    /// Runs in which the map phase ended before a kill.
+    missed: usize,
+    last: Option<KillRun>,
+}
+
+impl KillSeries {
+    fn new(letter: char, slots: usize) -> KillSeries {
+        KillSeries {
+            letter,
+            slots,
+            controls: Vec::new(),
+            kills: Vec::new(),
+            missed: 0,
+            last: None,
+        }
+    }
+
+    /// One run without the kill and one with it, their outputs checked.
+    fn round(&mut self, files: &[PathBuf], scratch: &Path, reference: &str) {
+        let (t, run) = timed(|| master_and_workers(files, scratch, self.slots, false));
+        check(&format!("({}0)", self.letter), &run.output, reference);
+        self.controls.push(t);
+        let (t, run) = timed(|| master_and_workers(files, scratch, self.slots, true));
+        check(&format!("({})", self.letter), &run.output, reference);
+        if run.killed.is_some() {
+            self.kills.push(t);
+        } else {
+            self.missed += 1;
+        }
+        self.last = Some(run);
+    }
+
+    fn report(&self, bytes: usize) {
+        let (letter, slots) = (self.letter, self.slots);
+        report(
+            &format!("({letter}0) master + 2 worker processes, {slots} slot(s) each, no kill"),
+            &self.controls,
+            bytes,
+        );
+        if self.missed > 0 {
+            println!(
+                "({letter}) {} runs: the map phase ended before the victim was halfway through \
+                 a task, no kill (too small a text?); those runs are left out",
+                self.missed
+            );
+        }
+        if !self.kills.is_empty() {
+            report(
+                &format!("({letter}) the same, one worker process SIGKILLed mid-map"),
+                &self.kills,
+                bytes,
+            );
+        }
+        if let Some(run) = &self.last {
+            if let Some((at, done)) = run.killed {
+                println!(
+                    "    last run: killed at {:.2} s with {done}/{MAP_TASKS} map tasks done; {} \
+                     failed attempts",
+                    at.as_secs_f64(),
+                    run.failed_attempts
+                );
+            }
+            println!("    {}", run.summary);
+        }
+    }
+
+    /// The median time with the kill over the median without.
+    fn kill_cost(&self) -> Option<f64> {
+        (!self.kills.is_empty())
+            .then(|| median(&self.kills).as_secs_f64() / median(&self.controls).as_secs_f64())
     }
 }
 
@@ -445,22 +549,25 @@ fn main() {
         start.elapsed().as_secs_f64()
     );
     println!(
-        "M = {MAP_TASKS}, R = {REDUCE_TASKS}; {runs} rounds of (b) (a) (c) (d0) (d), median \
-         of each; load average {} at the start",
+        "M = {MAP_TASKS}, R = {REDUCE_TASKS}; {runs} rounds of (b) (a) (c) (d0) (d) (e0) (e), \
+         median of each; load average {} at the start",
         loadavg()
     );
+    // (d): one slot per worker process, as `mapreduce wc --workers 2` shares 2 cores; (e):
+    // a slot per core in each, `mapreduce worker`'s default, so the survivor of a kill keeps
+    // every core busy, at the price of more tasks than cores before it.
+    let mut series = [
+        KillSeries::new('d', cores().div_ceil(2)),
+        KillSeries::new('e', cores()),
+    ];
 
     let mut hashmap_times = Vec::new();
     let mut wc_times = Vec::new();
     let mut pipeline_times = Vec::new();
-    let mut control_times = Vec::new();
-    let mut kill_times = Vec::new();
     let mut reference = String::new();
     let baseline = std::env::var_os("MAPREDUCE_BENCH_BASELINE").map(PathBuf::from);
     let mut baseline_times = Vec::new();
     let mut wc_summary = String::new();
-    let mut last_kill = None;
-    let mut missed_kills = 0;
     for _ in 0..runs {
         let (t, counted) = timed(|| hashmap_count(&files));
         hashmap_times.push(t);
@@ -480,18 +587,9 @@ fn main() {
         check("the sort pipeline", &output, &reference);
         pipeline_times.push(t);
 
-        let (t, run) = timed(|| master_and_workers(&files, &scratch, false));
-        check("master + 2 workers", &run.output, &reference);
-        control_times.push(t);
-
-        let (t, run) = timed(|| master_and_workers(&files, &scratch, true));
-        check("master + 2 workers, one killed", &run.output, &reference);
-        if run.killed.is_some() {
-            kill_times.push(t);
-        } else {
-            missed_kills += 1;
+        for series in &mut series {
+            series.round(&files, &scratch, &reference);
         }
-        last_kill = Some(run);
     }
     println!(
         "{} distinct words; every output equals the hash-map count",
@@ -521,34 +619,8 @@ fn main() {
         &pipeline_times,
         bytes,
     );
-    report(
-        "(d0) master + 2 worker processes, no kill",
-        &control_times,
-        bytes,
-    );
-    if missed_kills > 0 {
-        println!(
-            "(d) {missed_kills} of {runs} runs: the map phase ended before the victim was \
-             halfway through a task, no kill (too small a text?); those runs are left out"
-        );
-    }
-    if !kill_times.is_empty() {
-        report(
-            "(d) the same, one worker SIGKILLed mid-map",
-            &kill_times,
-            bytes,
-        );
-    }
-    if let Some(run) = last_kill {
-        if let Some((at, done)) = run.killed {
-            println!(
-                "    last run: killed at {:.2} s with {done}/{MAP_TASKS} map tasks done; {} \
-                 failed attempts",
-                at.as_secs_f64(),
-                run.failed_attempts
-            );
-        }
-        println!("    {}", run.summary);
+    for series in &series {
+        series.report(bytes);
     }
 
     println!();
@@ -566,16 +638,18 @@ fn main() {
         wc / pipeline,
         goal(wc >= 3.0 * pipeline)
     );
-    if kill_times.is_empty() {
-        println!("goal kill mid-map costs <= 1.3x:  not measured");
-    } else {
-        let kill = median(&kill_times).as_secs_f64();
-        let kill_ratio = kill / median(&wc_times).as_secs_f64();
-        println!(
-            "goal kill mid-map costs <= 1.3x:  (d) is {kill_ratio:.2}x (a), {:.2}x (d0): {}",
-            kill / median(&control_times).as_secs_f64(),
-            goal(kill_ratio <= 1.3)
-        );
+    let wc_time = median(&wc_times).as_secs_f64();
+    for series in &series {
+        let letter = series.letter;
+        match series.kill_cost() {
+            None => println!("goal kill mid-map costs <= 1.3x:  ({letter}) not measured"),
+            Some(cost) => println!(
+                "goal kill mid-map costs <= 1.3x:  ({letter}) is {cost:.2}x ({letter}0), \
+                 {:.2}x (a): {}",
+                median(&series.kills).as_secs_f64() / wc_time,
+                goal(cost <= 1.3)
+            ),
+        }
     }
     println!("(a) is {:.1}x (b)", wc / hashmap);
 }

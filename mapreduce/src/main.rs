@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! mapreduce master --listen 127.0.0.1:7878 --app wc FILES...   # then start workers
-//! mapreduce worker --master 127.0.0.1:7878
+//! mapreduce worker --master 127.0.0.1:7878                   # one task per core at a time
 //! mapreduce wc FILES... --workers 2                           # master + 2 local workers
 //! ```
 
@@ -44,9 +44,14 @@ enum Command {
         /// The master's address.
         #[arg(long)]
         master: SocketAddr,
-        /// Address to listen on for the master's calls (port 0: any free port).
+        /// Address to listen on for the master's calls (port 0: any free port). With several
+        /// slots, slot i listens on port PORT+i (or on any free port if PORT is 0).
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        /// Tasks run at once (default: one per core): each slot registers with the master as
+        /// a worker of its own, as a machine in the paper runs several tasks.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        slots: Option<u16>,
         /// Sleep this long before each task (to test failures on small inputs).
         #[arg(long, default_value_t = 0, hide = true)]
         task_delay_ms: u64,
@@ -86,6 +91,10 @@ struct LocalArgs {
     /// Number of local worker processes.
     #[arg(short, long, default_value_t = 2)]
     workers: usize,
+    /// Tasks each worker process runs at once (default: the cores shared out among the
+    /// workers, at least one each).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    slots: Option<u16>,
 }
 
 fn main() -> ExitCode {
@@ -100,12 +109,13 @@ fn main() -> ExitCode {
     let local = tokio::task::LocalSet::new();
     let result = local.block_on(&runtime, async move {
         match cli.command {
-            Command::Master { listen, app, job } => master(listen, &app, job, None).await,
+            Command::Master { listen, app, job } => master(listen, &app, job, None, None).await,
             Command::Worker {
                 master,
                 listen,
+                slots,
                 task_delay_ms,
-            } => worker(master, listen, task_delay_ms).await,
+            } => worker(master, listen, slots, task_delay_ms).await,
             Command::Wc(args) => local_job("wc", args).await,
             Command::Ii(args) => local_job("ii", args).await,
         }
@@ -121,19 +131,48 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-async fn worker(master: SocketAddr, listen: SocketAddr, task_delay_ms: u64) -> Result<(), String> {
+/// Runs a worker process: `slots` workers (default: one per core), each with its own address
+/// and registration, so that the master keeps every core busy.
+async fn worker(
+    master: SocketAddr,
+    listen: SocketAddr,
+    slots: Option<u16>,
+    task_delay_ms: u64,
+) -> Result<(), String> {
     let config = WorkerConfig {
         task_time: Duration::from_millis(task_delay_ms),
         ..WorkerConfig::real()
     };
-    let (me, exit, done) = run_worker(master, listen, config)
+    let slots = slots.map_or_else(default_slots, usize::from);
+    let runs = (0..slots).map(|slot| {
+        let mut listen = listen;
+        if listen.port() != 0 {
+            let port = usize::from(listen.port()) + slot;
+            let port = u16::try_from(port).map_err(|_| {
+                format!("slot {slot} would listen on port {port}, past 65535: pick a lower --listen port")
+            })?;
+            listen.set_port(port);
+        }
+        Ok(run_worker(master, listen, config.clone()))
+    });
+    let runs: Vec<_> = runs.collect::<Result<_, String>>()?;
+    for (me, exit, done) in futures::future::try_join_all(runs)
         .await
-        .map_err(|e| e.to_string())?;
-    match exit {
-        Exit::MasterGone => eprintln!("worker {me}: master {master} is gone; {done} tasks done"),
-        _ => eprintln!("worker {me}: shut down by the master; {done} tasks done"),
+        .map_err(|e| e.to_string())?
+    {
+        match exit {
+            Exit::MasterGone => {
+                eprintln!("worker {me}: master {master} is gone; {done} tasks done")
+            }
+            _ => eprintln!("worker {me}: shut down by the master; {done} tasks done"),
+        }
     }
     Ok(())
+}
+
+/// One slot per core, as far as the system says.
+fn default_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Runs a master for one job; with `local_workers`, also starts that many worker processes.
@@ -142,6 +181,7 @@ async fn master(
     app: &str,
     args: JobArgs,
     local_workers: Option<usize>,
+    slots: Option<u16>,
 ) -> Result<(), String> {
     let inputs = check_inputs(&args.files)?;
     let spec = JobSpec {
@@ -163,6 +203,7 @@ async fn master(
         for _ in 0..n {
             let child = Process::new(&exe)
                 .args(["worker", "--master", &addr.to_string()])
+                .args(slots.map(|slots| format!("--slots={slots}")))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .spawn()
@@ -194,7 +235,12 @@ async fn local_job(app: &str, args: LocalArgs) -> Result<(), String> {
         return Err("--workers must be at least 1".into());
     }
     let listen: SocketAddr = ([127, 0, 0, 1], 0).into();
-    master(listen, app, args.job, Some(args.workers)).await
+    // The local workers share this machine: more slots than cores only makes tasks compete.
+    let slots = args.slots.unwrap_or_else(|| {
+        let share = (default_slots() / args.workers).max(1);
+        u16::try_from(share).unwrap_or(u16::MAX)
+    });
+    master(listen, app, args.job, Some(args.workers), Some(slots)).await
 }
 
 /// Absolute paths of the inputs, each checked to be a readable file.

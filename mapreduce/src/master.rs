@@ -7,8 +7,12 @@
 //!
 //! - **Assignment.** An idle worker takes the next waiting task. When none is waiting but
 //!   tasks are still running — the phase is near its end — an idle worker takes a *backup
-//!   execution* of the running task that started first and has no backup yet (§3.6), if
-//!   [`MasterConfig::backup_tasks`] is on. A task is done when any execution of it is.
+//!   execution* (§3.6), if [`MasterConfig::backup_tasks`] is on, of the running task that
+//!   started first and has no backup yet, once that task has run
+//!   [`MasterConfig::backup_after`] times as long as the phase's executions took on average.
+//!   A task running as fast as the others is left alone: on a busy machine (more worker
+//!   slots than cores) a twin would only slow it down. A task is done when any execution of
+//!   it is.
 //! - **Failure detection.** While a worker runs a task the master pings it every
 //!   [`MasterConfig::ping_interval`]; [`MasterConfig::dead_after`] missed pings in a row and
 //!   the worker is dead: its call is abandoned, the task waits again, and the worker leaves
@@ -53,7 +57,13 @@ pub struct MasterConfig {
     pub failures_before_drop: u32,
     /// Whether to start backup executions near the end of a phase (§3.6).
     pub backup_tasks: bool,
+    /// A running task gets a backup once it has run this many times the mean duration of
+    /// the phase's completed executions (none before one has completed).
+    pub backup_after: f64,
 }
+
+/// [`MasterConfig::backup_after`]'s default: half as long again as a typical task.
+pub const BACKUP_AFTER_MEAN_TIMES: f64 = 1.5;
 
 impl MasterConfig {
     /// Settings for the simulated network.
@@ -64,6 +74,7 @@ impl MasterConfig {
             dead_after: 3,
             failures_before_drop: 3,
             backup_tasks: true,
+            backup_after: BACKUP_AFTER_MEAN_TIMES,
         }
     }
 
@@ -190,7 +201,22 @@ pub struct Master {
 struct TaskState {
     done: bool,
     running: u32,
+    /// When its latest execution other than a backup started.
     started: Option<Instant>,
+}
+
+/// The durations of a phase's completed executions, for telling a straggler.
+#[derive(Default)]
+struct Durations {
+    total: Duration,
+    count: u32,
+}
+
+impl Durations {
+    /// How long a task runs before it gets a backup; `None` before any execution completed.
+    fn backup_after(&self, times_mean: f64) -> Option<Duration> {
+        (self.count > 0).then(|| (self.total / self.count).mul_f64(times_mean))
+    }
 }
 
 /// How one execution ended.
@@ -320,6 +346,7 @@ impl Master {
         let mut waiting: VecDeque<usize> = (0..tasks.len()).collect();
         let mut remaining = tasks.len();
         let mut calls = FuturesUnordered::new();
+        let mut durations = Durations::default();
         // Calls of the previous phase were abandoned with it.
         for slot in self.pool.values_mut() {
             slot.busy = false;
@@ -328,19 +355,29 @@ impl Master {
         while remaining > 0 {
             self.absorb_registrations(observer).await;
             // Hand out work while there are idle workers and something to do.
+            let backup_after = durations
+                .backup_after(self.config.backup_after)
+                .filter(|_| self.config.backup_tasks);
+            // When a running task becomes slow enough for a backup, if an idle worker waits.
+            let mut backup_due = None;
             while let Some((worker, slot)) = self.pool.iter_mut().find(|(_, slot)| !slot.busy) {
                 let (index, backup) = match waiting.pop_front() {
                     Some(index) => (index, false),
-                    None if self.config.backup_tasks => match backup_candidate(&state) {
-                        Some(index) => (index, true),
-                        None => break,
+                    None => match backup_after.map(|after| backup_candidate(&state, after)) {
+                        Some(Candidate::Now(index)) => (index, true),
+                        Some(Candidate::At(due)) => {
+                            backup_due = Some(due);
+                            break;
+                        }
+                        Some(Candidate::None) | None => break,
                     },
-                    None => break,
                 };
                 slot.busy = true;
                 let task = &mut state[index];
                 task.running += 1;
-                task.started.get_or_insert_with(Instant::now);
+                if !backup {
+                    task.started = Some(Instant::now());
+                }
                 report.attempts += 1;
                 report.backups += u64::from(backup);
                 observer(&Event::TaskStarted {
@@ -362,14 +399,17 @@ impl Master {
                 biased;
                 Some(finished) = calls.next(), if !calls.is_empty() => Some(finished),
                 () = registry.wake.notified() => None,
+                () = sleep_until(backup_due) => None,
             };
-            let Some((worker, index, outcome)) = finished else {
+            let Some((worker, index, outcome, took)) = finished else {
                 continue;
             };
             let task = &mut state[index];
             task.running -= 1;
             let failure = match outcome {
                 Outcome::Replied(Ok(Ok(()))) => {
+                    durations.total += took;
+                    durations.count += 1;
                     *report.completed_by.entry(worker.clone()).or_default() += 1;
                     if let Some(slot) = self.pool.get_mut(&worker) {
                         slot.busy = false;
@@ -465,14 +505,38 @@ impl Master {
     }
 }
 
-/// The running task to back up: the earliest started among those with one execution.
-fn backup_candidate(state: &[TaskState]) -> Option<usize> {
-    state
+/// What an idle worker may back up.
+enum Candidate {
+    /// This task: it has run for `backup_after` already.
+    Now(usize),
+    /// Nothing yet; the first running task reaches `backup_after` then.
+    At(Instant),
+    /// Nothing: every running task has a backup already.
+    None,
+}
+
+/// The running task to back up: the earliest started among those with one execution, once
+/// it has run for `backup_after`.
+fn backup_candidate(state: &[TaskState], backup_after: Duration) -> Candidate {
+    let first = state
         .iter()
         .enumerate()
         .filter(|(_, t)| !t.done && t.running == 1)
-        .min_by_key(|(i, t)| (t.started, *i))
-        .map(|(i, _)| i)
+        .filter_map(|(i, t)| Some((t.started?, i)))
+        .min();
+    match first {
+        Some((started, index)) if Instant::now() >= started + backup_after => Candidate::Now(index),
+        Some((started, _)) => Candidate::At(started + backup_after),
+        None => Candidate::None,
+    }
+}
+
+/// Sleeps until `due`; never returns if there is none.
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// One execution of a task on a worker: the call, raced against the worker's pings.
@@ -483,7 +547,8 @@ async fn execute(
     pings: WorkerServiceClient<WorkerEnd>,
     args: TaskArgs,
     config: MasterConfig,
-) -> (String, usize, Outcome) {
+) -> (String, usize, Outcome, Duration) {
+    let begun = Instant::now();
     let call = async {
         let reply = tasks.do_task(labrpc::context(), args).await;
         Outcome::Replied(reply.map_err(labrpc::Error::from))
@@ -506,5 +571,5 @@ async fn execute(
         outcome = call => outcome,
         outcome = watchdog => outcome,
     };
-    (worker, index, outcome)
+    (worker, index, outcome, begun.elapsed())
 }

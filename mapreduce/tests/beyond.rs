@@ -1,5 +1,5 @@
 //! Beyond Go's tests: a worker killed mid-task, an unreliable network, a straggler with and
-//! without backup tasks, a worker that answers garbage, bad input, and replay by seed.
+//! without backup tasks, no backups among equal workers, a worker that answers garbage, bad input, and replay by seed.
 
 mod common;
 
@@ -120,6 +120,23 @@ fn straggler_with_and_without_backup_tasks() {
         );
         // The straggler's own executions finish after the phase, or never count.
         assert!(with.completed_by.get("backup-slow").copied().unwrap_or(0) <= 2);
+    });
+}
+
+/// Backups are for stragglers: workers of one speed finish each phase without any, although
+/// some are idle while the last tasks run.
+#[test]
+fn no_backup_tasks_among_equal_workers() {
+    labrpc::sim::run(|net: Network| async move {
+        let (mut master, store) = master_with_numbers(&net, N, MasterConfig::simulated());
+        for name in ["w0", "w1", "w2"] {
+            worker(&net, &store, name, WorkerConfig::simulated());
+        }
+        // 20 map tasks on 3 workers: two are idle while the last one runs.
+        let report = run_job(&mut master, &numbers_job(20, 10)).await;
+        check_numbers(&report, N);
+        assert_eq!(report.backups, 0, "{report:?}");
+        assert_eq!(report.attempts, 30, "{report:?}");
     });
 }
 

@@ -1,5 +1,6 @@
-//! Real mode over TCP on loopback: a master process and two worker processes, one of them
-//! killed with SIGKILL in the middle of the job; and the command line's errors.
+//! Real mode over TCP on loopback: a master process and two worker processes of two task
+//! slots each, one of them killed with SIGKILL in the middle of the job; and the command
+//! line's errors.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -25,7 +26,15 @@ fn plain_word_count(texts: &[String]) -> String {
 
 fn spawn_worker(master: &str) -> Child {
     Command::new(EXE)
-        .args(["worker", "--master", master, "--task-delay-ms", "300"])
+        .args([
+            "worker",
+            "--master",
+            master,
+            "--task-delay-ms",
+            "300",
+            "--slots",
+            "2",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -99,8 +108,8 @@ fn worker_killed_with_sigkill_mid_job() {
         let line = line.expect("text");
         done += usize::from(line.contains(" done by "));
         failures += usize::from(line.contains(" failed on "));
-        if done == 2 && !killed {
-            // Tasks take 300 ms and both workers are busy: the victim is mid-task.
+        if done == 4 && !killed {
+            // Tasks take 300 ms and all four slots are busy: the victim is mid-task twice.
             victim.kill().expect("SIGKILL the worker");
             killed = true;
         }
@@ -114,8 +123,8 @@ fn worker_killed_with_sigkill_mid_job() {
     assert!(status.success(), "master failed:\n{}", log.join("\n"));
     assert!(killed, "the job ended before the kill:\n{}", log.join("\n"));
     assert!(
-        failures >= 1,
-        "no task failed with the victim:\n{}",
+        failures >= 2,
+        "the victim's two tasks did not fail:\n{}",
         log.join("\n")
     );
     let got = std::fs::read_to_string(&output).expect("the output file");
@@ -159,6 +168,28 @@ fn command_line_errors_are_clear() {
     let (ok, err) = run_cli(&["worker", "--master", "not-an-address"], dir.path());
     assert!(!ok);
     assert!(err.contains("invalid value"), "{err}");
+
+    let (ok, err) = run_cli(
+        &["worker", "--master", "127.0.0.1:7878", "--slots", "0"],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(err.contains("'--slots <SLOTS>'"), "{err}");
+
+    let (ok, err) = run_cli(
+        &[
+            "worker",
+            "--master",
+            "127.0.0.1:7878",
+            "--listen",
+            "127.0.0.1:65535",
+            "--slots",
+            "2",
+        ],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(err.contains("past 65535"), "{err}");
 }
 
 #[test]

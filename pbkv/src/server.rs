@@ -30,8 +30,9 @@
 //!   the view service has seen such a non-zero ping, so a copy it held is never forgotten
 //!   unseen.
 //!
-//! Limit (P5): a first primary that crashes and restarts while view 1 is still current (no
-//! backup ever joined) cannot tell that view from the one made for it, and serves empty.
+//! A first primary that crashes and restarts while view 1 is current (no backup ever joined)
+//! cannot tell that view from one made for it; the view service settles it: a restarted
+//! primary with no copy left is followed by a view with no primary (its rule V3).
 
 use labrpc::{Error, Network};
 use parking_lot::Mutex;

@@ -1,5 +1,5 @@
-//! Beyond Go's tests: long reordering and long delays, a client cut off from the primary
-//! but not from the backup, and a randomized chaos test whose whole history must be
+//! Beyond Go's tests: a restarted sole primary, long reordering and long delays, a client
+//! cut off from the primary but not from the backup, and a randomized chaos test whose whole history must be
 //! linearizable.
 
 mod common;
@@ -16,6 +16,33 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::{Instant, sleep};
 use viewservice::{DEAD_PINGS, PING_INTERVAL, ViewServer};
+
+/// The first primary crashes and restarts (empty) while view 1 is still current: no backup
+/// ever joined, so its writes are gone with it. It must not serve view 1 from empty state: a
+/// Get of a written key never returns, rather than return "".
+#[test]
+fn restarted_sole_primary_does_not_serve_empty() {
+    sim::run(|net: Network| async move {
+        let (_vs, vck) = start_vs(&net);
+        let s1 = start(&net, "s1");
+        let mut ck = Clerk::new(&net, "ck", VS);
+        ck.put("a", "x").await;
+        let v = wait_view(&vck, DEAD_PINGS, |v| v.viewnum == 1).await;
+        assert!(v.is_primary("s1"), "{v}");
+        sleep(PING_INTERVAL * 2).await; // s1 has acknowledged view 1
+        s1.kill();
+        let _s1 = start(&net, "s1");
+        let _s2 = start(&net, "s2");
+        sleep(DEAD_TIME).await;
+        let got = tokio::time::timeout(Duration::from_secs(3), ck.get("a")).await;
+        assert!(
+            got.is_err(),
+            "Get returned {got:?} after the only copy was lost"
+        );
+        let v = view(&vck).await;
+        assert_eq!(v.primary, None, "{v}");
+    });
+}
 
 /// Replies held back 200-2200 ms and unreachable calls failing after up to 7 s: two servers,
 /// three clients appending; the primary dies half-way. Every Append is there once, in order,

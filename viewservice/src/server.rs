@@ -13,9 +13,13 @@
 //!   has pinged *n*. A primary acknowledges only after it made its backup a full copy, so the
 //!   backup of an acknowledged view holds the state.
 //! - **V3 — succession.** The primary of view *n+1* is the primary of *n* if it is alive and
-//!   did not restart, else the backup of *n* under the same condition, else there is no new
-//!   view at all: an uninitialized server never becomes primary, and the service waits
-//!   (forever, if both copies are gone) rather than lose acknowledged writes.
+//!   did not restart, else the backup of *n* under the same condition. An uninitialized
+//!   server never becomes primary: if neither can go on, the service waits rather than lose
+//!   acknowledged writes. While a copy is only silent there is no new view (it may come back
+//!   with its state); once the primary restarted and the backup (if any) too, every copy is
+//!   known to be gone and view *n+1* has no primary at all, for good, so that the restarted
+//!   server cannot mistake the view it held for one made for it (as the primary of view 1
+//!   otherwise would: it would serve that view from empty state).
 //! - **V4 — restart.** A server that pinged a non-zero view number and then pings 0 restarted
 //!   and lost its state. If it is the primary or the backup, it is replaced at the next
 //!   view change (and is not chosen again in that same change). (A server pings 0 until its
@@ -174,7 +178,25 @@ impl State {
         let (primary, mut backup) = match (keeps(&old.primary), keeps(&old.backup)) {
             (Some(primary), backup) => (primary, backup),
             (None, Some(backup)) => (backup, None), // V3: the backup takes over
-            (None, None) => return,                 // V3: nobody holds the state; wait
+            (None, None) => {
+                // V3: nobody holds the state. Wait while the primary or the backup may come
+                // back with it; once every copy restarted, the state is gone: a view with no
+                // primary says so.
+                let restarted = |role: &Option<String>| {
+                    role.as_ref()
+                        .and_then(|n| self.servers.get(n))
+                        .is_some_and(|s| s.restarted)
+                };
+                let backup_gone = old.backup.is_none() || restarted(&old.backup);
+                if old.primary.is_some() && restarted(&old.primary) && backup_gone {
+                    self.enter(View {
+                        viewnum: old.viewnum + 1,
+                        primary: None,
+                        backup: None,
+                    });
+                }
+                return;
+            }
         };
         if backup.is_none() {
             // V5: an idle live server fills the slot; never one that just restarted out of
@@ -191,12 +213,17 @@ impl State {
             backup,
         };
         if (&next.primary, &next.backup) != (&old.primary, &old.backup) {
-            self.view = next;
-            self.acked = false;
-            // Whoever restarted out of the old roles is now just an idle server.
-            for seen in self.servers.values_mut() {
-                seen.restarted = false;
-            }
+            self.enter(next);
+        }
+    }
+
+    /// Makes `view` current, not yet acknowledged.
+    fn enter(&mut self, view: View) {
+        self.view = view;
+        self.acked = false;
+        // Whoever restarted out of the old roles is now just an idle server.
+        for seen in self.servers.values_mut() {
+            seen.restarted = false;
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The view server's rules beyond Go's Test1: lost replies are not restarts, a restarted
-//! backup is replaced, RPCs are counted, a dead view server freezes the views, and on an
+//! backup is replaced, a restarted sole primary leaves no primary, RPCs are counted, a dead view server freezes the views, and on an
 //! unreliable network with crashing servers every new primary is an old primary or backup.
 
 use labrpc::{Network, sim};
@@ -47,6 +47,47 @@ fn restarted_backup_is_replaced() {
         ping(&a, 3).await;
         let v = ping(&b, 0).await;
         assert_eq!((v.viewnum, v.backup.as_deref()), (4, Some("b")), "{v}");
+    });
+}
+
+/// A primary with no backup that restarts has lost the only copy: the next view has no
+/// primary, for good (a fresh server never becomes primary), so that the restarted server
+/// cannot take view 1 for one made for it and serve from empty state. A primary that is only
+/// silent may come back with its state: no new view meanwhile.
+#[test]
+fn restarted_sole_primary_leaves_no_primary() {
+    sim::run(|net: Network| async move {
+        let _vs = ViewServer::start(&net, "vs");
+        let (a, b) = (Clerk::new(&net, "a", "vs"), Clerk::new(&net, "b", "vs"));
+        ping(&a, 0).await;
+        ping(&a, 1).await; // ack view 1 = (a, none)
+        // Silent past DEAD_TIME: b pings meanwhile, but cannot become primary.
+        tokio::time::sleep(DEAD_TIME * 2).await;
+        let v = ping(&b, 0).await;
+        assert_eq!((v.viewnum, v.primary.as_deref()), (1, Some("a")), "{v}");
+        let v = ping(&a, 1).await; // a was only silent: it goes on, and b becomes backup
+        assert_eq!(
+            (v.viewnum, v.primary.as_deref(), v.backup.as_deref()),
+            (2, Some("a"), Some("b")),
+            "{v}"
+        );
+
+        // Now from a fresh service: the sole primary restarts.
+        let _vs2 = ViewServer::start(&net, "vs2");
+        let (c, d) = (Clerk::new(&net, "c", "vs2"), Clerk::new(&net, "d", "vs2"));
+        ping(&c, 0).await;
+        ping(&c, 1).await; // ack view 1 = (c, none)
+        let v = ping(&c, 0).await; // c restarted
+        assert_eq!((v.viewnum, v.primary.as_deref()), (2, None), "{v}");
+        for _ in 0..10 {
+            for ck in [&c, &d] {
+                let v = ping(ck, 0).await;
+                assert_eq!((v.viewnum, v.primary.as_deref()), (2, None), "{v}");
+                let v = ping(ck, 2).await;
+                assert_eq!((v.viewnum, v.primary.as_deref()), (2, None), "{v}");
+            }
+            tokio::time::sleep(PING_INTERVAL).await;
+        }
     });
 }
 
@@ -105,7 +146,7 @@ fn succession_under_crashes_and_loss() {
                 let view = watcher.view();
                 if view.viewnum != last.viewnum {
                     assert_eq!(view.viewnum, last.viewnum + 1, "skipped a view");
-                    if last.viewnum > 0 {
+                    if last.viewnum > 0 && view.primary.is_some() {
                         assert!(
                             view.primary == last.primary || view.primary == last.backup,
                             "{view} follows {last}: its primary held no state"

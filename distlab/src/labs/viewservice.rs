@@ -2,7 +2,7 @@
 //! partitioned from the view server, while clients read the view. The view server stays up.
 //!
 //! The check, on every view a client saw: one view per view number; a client's view numbers
-//! never go back; the primary and backup differ; the primary of view n+1 was the primary or
+//! never go back; the primary and backup differ; the primary of view n+1, if any, was the primary or
 //! the backup of view n (an uninitialized server never becomes primary); and before anyone saw
 //! view n+1, the primary of view n had pinged with n (the view service waits for the ack).
 
@@ -136,14 +136,20 @@ fn check(seen: &[Vec<(View, Duration)>], pings: &[(String, u64, Duration)], note
         let Some((next, next_seen)) = views.get(&(n + 1)) else {
             continue;
         };
-        let Some(primary) = &view.primary else {
-            continue;
-        };
-        if next.primary.as_ref() != Some(primary) && next.primary != view.backup {
+        // View 1's primary is the first server to ping (V1). A view with no primary is where
+        // the service ends when every copy restarted (V3).
+        if *n > 0
+            && let Some(next_primary) = &next.primary
+            && view.primary.as_ref() != Some(next_primary)
+            && view.backup.as_ref() != Some(next_primary)
+        {
             return Check::Violation(format!(
                 "{next} follows {view}: its primary was neither primary nor backup"
             ));
         }
+        let Some(primary) = &view.primary else {
+            continue;
+        };
         let acked = pings
             .iter()
             .any(|(who, num, at)| who == primary && num == n && at <= next_seen);
@@ -181,10 +187,18 @@ mod tests {
     #[test]
     fn a_good_succession_passes() {
         let seen = vec![vec![
+            (view(0, "", ""), at(1)),
             (view(1, "s1", ""), at(5)),
             (view(2, "s1", "s2"), at(15)),
             (view(3, "s2", "s3"), at(30)),
         ]];
+        assert!(!check(&seen, &acks(), "").is_violation());
+    }
+
+    /// Every copy restarted: the service ends in a view with no primary.
+    #[test]
+    fn a_view_with_no_primary_passes() {
+        let seen = vec![vec![(view(1, "s1", ""), at(5)), (view(2, "", ""), at(15))]];
         assert!(!check(&seen, &acks(), "").is_violation());
     }
 
@@ -207,6 +221,12 @@ mod tests {
             vec![vec![
                 (view(2, "s1", "s2"), at(15)),
                 (view(3, "s3", ""), at(30)),
+            ]],
+            // After a view with no primary, a server becomes primary.
+            vec![vec![
+                (view(1, "s1", ""), at(5)),
+                (view(2, "", ""), at(15)),
+                (view(3, "s2", ""), at(30)),
             ]],
             // View 2 handed out before s1 acknowledged view 1 (at 10 ms).
             vec![vec![

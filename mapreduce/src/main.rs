@@ -149,7 +149,10 @@ async fn worker(
         if listen.port() != 0 {
             let port = usize::from(listen.port()) + slot;
             let port = u16::try_from(port).map_err(|_| {
-                format!("slot {slot} would listen on port {port}, past 65535: pick a lower --listen port")
+                format!(
+                    "slot {slot} would listen on port {port}, past 65535: pick a lower \
+                     --listen port"
+                )
             })?;
             listen.set_port(port);
         }

@@ -58,7 +58,8 @@ pub struct MasterConfig {
     /// Whether to start backup executions near the end of a phase (§3.6).
     pub backup_tasks: bool,
     /// A running task gets a backup once it has run this many times the mean duration of
-    /// the phase's completed executions (none before one has completed).
+    /// the phase's completed executions (none before one has completed). 0 (or less, or NaN)
+    /// backs up any running task at once; `f64::INFINITY` never does.
     pub backup_after: f64,
 }
 
@@ -213,9 +214,15 @@ struct Durations {
 }
 
 impl Durations {
-    /// How long a task runs before it gets a backup; `None` before any execution completed.
+    /// How long a task runs before it gets a backup; `None` before any execution completed,
+    /// or if that time is past what a `Duration` holds.
     fn backup_after(&self, times_mean: f64) -> Option<Duration> {
-        (self.count > 0).then(|| (self.total / self.count).mul_f64(times_mean))
+        if self.count == 0 {
+            return None;
+        }
+        let mean = (self.total / self.count).as_secs_f64();
+        // `max` also turns NaN into 0: a nonsense factor backs up at once, never panics.
+        Duration::try_from_secs_f64(mean * times_mean.max(0.0)).ok()
     }
 }
 
@@ -572,4 +579,24 @@ async fn execute(
         outcome = watchdog => outcome,
     };
     (worker, index, outcome, begun.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_time_is_a_multiple_of_the_mean_and_never_panics() {
+        let durations = Durations {
+            total: Duration::from_millis(300),
+            count: 3,
+        };
+        let after = |times| durations.backup_after(times);
+        assert_eq!(after(1.5), Some(Duration::from_millis(150)));
+        assert_eq!(after(0.0), Some(Duration::ZERO));
+        assert_eq!(after(-2.0), Some(Duration::ZERO));
+        assert_eq!(after(f64::NAN), Some(Duration::ZERO));
+        assert_eq!(after(f64::INFINITY), None);
+        assert_eq!(Durations::default().backup_after(1.5), None);
+    }
 }

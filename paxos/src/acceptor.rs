@@ -68,7 +68,13 @@ impl State {
 
     /// One more than the lowest `done` heard from any peer: instances below are forgotten.
     pub(crate) fn min(&self) -> Seq {
-        self.done.iter().copied().min().unwrap_or(-1) + 1
+        // Saturating: `done` values arrive in messages.
+        self.done
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(-1)
+            .saturating_add(1)
     }
 
     /// The highest instance this peer has heard of (`-1` at first).

@@ -52,7 +52,9 @@ pub(crate) async fn propose(core: Arc<Core>, seq: Seq, value: Bytes) {
             if state.dead || state.decided(seq).is_some() || seq < state.min() {
                 break;
             }
-            round = round.max(state.highest_round(seq)) + 1;
+            // Saturating: a round comes from peers' messages, and a bogus `u64::MAX` must
+            // stall this proposer, not panic the node.
+            round = round.max(state.highest_round(seq)).saturating_add(1);
         }
         let ballot = Ballot {
             round,

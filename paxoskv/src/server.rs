@@ -230,7 +230,7 @@ impl KvServer {
                 {
                     return Ok(reply.clone());
                 }
-                state.next.max(px.max() + 1)
+                state.next.max(px.max().saturating_add(1))
             };
             if px.start(seq, &Op::Client(op.clone())).is_err() {
                 return Err(KvError::Lost);
@@ -315,7 +315,7 @@ impl KvServer {
         state.last = snapshot.last;
         state.next = snapshot.next;
         drop(state);
-        self.inner.px.done(snapshot.next - 1);
+        self.inner.px.done(snapshot.next.saturating_sub(1));
         true
     }
 
@@ -353,7 +353,7 @@ impl KvServer {
                 state.last.insert(op.client, (op.seq, reply));
             }
         }
-        state.next = seq + 1;
+        state.next = seq.saturating_add(1);
         drop(state);
         self.inner.px.done(seq);
     }

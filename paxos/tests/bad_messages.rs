@@ -14,25 +14,31 @@ const TOP: Ballot = Ballot {
     peer: u32::MAX,
 };
 
-/// A promise of the highest ballot there is: the proposer's rounds saturate instead of
-/// overflowing, and the two other peers still decide.
+/// Two acceptors promised a ballot of the highest round there is: the third peer's proposer
+/// is refused, skips past it (its rounds saturate at `u64::MAX` instead of overflowing),
+/// wins with the same round and its higher peer index, and all three decide.
 #[test]
-fn a_promise_of_the_highest_ballot() {
+fn a_promise_of_the_highest_round() {
     sim::run(|net: Network| async move {
         let peers = make::<String>(&net, "hb", 3);
-        let rogue = PaxosClient::from(net.client("rogue", "hb1"));
-        let prepare = PrepareArgs {
-            seq: 0,
-            ballot: TOP,
-            from: 99,
-            done: -1,
-        };
-        rogue
-            .prepare(labrpc::context(), prepare)
-            .await
-            .expect("reliable network");
-        start(&peers[0], 0, "zero".to_string());
-        waitn(&[peers[0].clone(), peers[2].clone()], 0, 2).await;
+        for acceptor in ["hb0", "hb1"] {
+            let rogue = PaxosClient::from(net.client("rogue", acceptor));
+            let prepare = PrepareArgs {
+                seq: 0,
+                ballot: Ballot {
+                    round: u64::MAX,
+                    peer: 0,
+                },
+                from: 99,
+                done: -1,
+            };
+            rogue
+                .prepare(labrpc::context(), prepare)
+                .await
+                .expect("reliable network");
+        }
+        start(&peers[2], 0, "zero".to_string());
+        waitn(&peers, 0, 3).await;
     });
 }
 

@@ -8,6 +8,11 @@
 //! | `LABRPC_SEEDS=K` | run `K` consecutive seeds, starting at the seed above |
 //! | `LABRPC_CHECK_DETERMINISM=1` | run each seed twice and fail if the two traces differ |
 //! | `LABRPC_TRACE=FILE` | keep every event and write them to `FILE` as JSON lines |
+//! | `LABRPC_TIME_LIMIT=S` | fail a run that is not over after `S` seconds of virtual time (default [`DEFAULT_TIME_LIMIT`]; 0: no limit) |
+//!
+//! The time limit turns a liveness bug — a clerk retrying forever, a wait for a decision
+//! that never comes — into a failure with its seed within a second or so of wall time,
+//! instead of a test that never ends.
 //!
 //! When a body fails, the runner prints its seed and the exact command that replays it.
 //! [`run_seeds`] is the same for a randomized chaos test that should try several seeds on
@@ -36,6 +41,11 @@ use std::time::Duration;
 
 use crate::Network;
 use crate::trace::{self, Event};
+
+/// How much virtual time a run under [`run`] may take before it fails as stuck: far more
+/// than any test of this workspace needs (the longest take a few simulated minutes), and
+/// reached within a second of wall time by a run that only waits.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(20 * 60);
 
 /// What one simulated run produced.
 #[derive(Clone, Debug)]
@@ -80,18 +90,21 @@ where
 }
 
 /// Runs `body` once as a simulation of seed `seed` and reports what happened. A panic of the
-/// body, or of a task spawned on a node, propagates.
+/// body, or of a task spawned on a node, propagates. No time limit: the body decides how
+/// long it runs.
 pub fn simulate<Fut>(seed: u64, record: bool, body: impl FnOnce(Network) -> Fut) -> Report
 where
     Fut: Future<Output = ()> + 'static,
 {
-    simulate_keeping(seed, record, body, &mut None)
+    simulate_keeping(seed, record, None, body, &mut None)
 }
 
-/// [`simulate`], leaving the network in `keep` so that its trace survives a panic.
+/// [`simulate`], failing after `limit` of virtual time, leaving the network in `keep` so
+/// that its trace survives a panic.
 fn simulate_keeping<Fut>(
     seed: u64,
     record: bool,
+    limit: Option<Duration>,
     body: impl FnOnce(Network) -> Fut,
     keep: &mut Option<Network>,
 ) -> Report
@@ -113,10 +126,21 @@ where
     let body = body(net.clone());
     let watcher = net.clone();
     local.block_on(&runtime, async move {
+        let limit_reached = async {
+            match limit {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
             message = watcher.panicked() => panic!("{message}"),
             () = body => {}
+            () = limit_reached => panic!(
+                "labrpc: the run is not over after {:?} of virtual time: something waits or \
+                 retries forever (a liveness bug?); LABRPC_TIME_LIMIT=SECONDS changes the limit",
+                limit.unwrap_or_default()
+            ),
         }
     });
     if let Some(message) = net.panic() {
@@ -148,10 +172,13 @@ pub struct Settings {
     pub check_determinism: bool,
     /// Where to write the trace as JSON lines.
     pub trace: Option<PathBuf>,
+    /// Virtual time after which a run fails as stuck; `None`: no limit.
+    pub time_limit: Option<Duration>,
 }
 
 impl Settings {
-    /// Settings from `LABRPC_SEED`, `LABRPC_SEEDS`, `LABRPC_CHECK_DETERMINISM`, `LABRPC_TRACE`.
+    /// Settings from `LABRPC_SEED`, `LABRPC_SEEDS`, `LABRPC_CHECK_DETERMINISM`, `LABRPC_TRACE`,
+    /// `LABRPC_TIME_LIMIT`.
     ///
     /// # Panics
     /// If a variable is set to something that is not a number, naming the variable.
@@ -190,6 +217,11 @@ impl Settings {
             check_determinism: var("LABRPC_CHECK_DETERMINISM")
                 .is_some_and(|v| !v.is_empty() && v != "0"),
             trace: var("LABRPC_TRACE").map(PathBuf::from),
+            time_limit: match number("LABRPC_TIME_LIMIT") {
+                None => Some(DEFAULT_TIME_LIMIT),
+                Some(0) => None,
+                Some(seconds) => Some(Duration::from_secs(seconds)),
+            },
         }
     }
 
@@ -202,9 +234,10 @@ impl Settings {
         for seed in self.seed..self.seed.saturating_add(self.seeds) {
             let mut net = None;
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                let report = simulate_keeping(seed, self.trace.is_some(), &body, &mut net);
+                let report =
+                    simulate_keeping(seed, self.trace.is_some(), self.time_limit, &body, &mut net);
                 if self.check_determinism {
-                    let again = simulate(seed, false, &body);
+                    let again = simulate_keeping(seed, false, self.time_limit, &body, &mut None);
                     assert_eq!(
                         (report.trace_hash, report.trace_len),
                         (again.trace_hash, again.trace_len),

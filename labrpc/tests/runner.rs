@@ -12,6 +12,7 @@ fn settings(seed: u64, seeds: u64, check_determinism: bool) -> Settings {
         seeds,
         check_determinism,
         trace: None,
+        time_limit: Some(sim::DEFAULT_TIME_LIMIT),
     }
 }
 
@@ -120,4 +121,42 @@ fn a_trace_file_holds_one_json_event_per_line() {
         })
         .collect();
     assert_eq!(kinds, ["faults", "links"]);
+}
+
+/// A run that waits forever fails once the virtual time limit passes, quickly in wall time,
+/// with a message that says what happened; `LABRPC_TIME_LIMIT` sets the limit, 0 removes it.
+#[test]
+fn a_stuck_run_fails_at_the_time_limit() {
+    let stuck = Settings {
+        time_limit: Some(Duration::from_secs(3600)),
+        ..settings(1, 1, false)
+    };
+    let outcome = std::panic::catch_unwind(|| {
+        stuck.run(|net: Network| async move {
+            // A clerk that retries forever: only the limit ends this.
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let _ = net.now();
+            }
+        })
+    });
+    let panic = outcome.expect_err("a stuck run fails");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("not over after 3600s of virtual time"),
+        "{message}"
+    );
+
+    let vars = |value: &'static str| {
+        move |name: &str| (name == "LABRPC_TIME_LIMIT").then(|| value.to_owned())
+    };
+    assert_eq!(
+        Settings::from_vars(vars("90"), 1).time_limit,
+        Some(Duration::from_secs(90))
+    );
+    assert_eq!(Settings::from_vars(vars("0"), 1).time_limit, None);
+    assert_eq!(
+        Settings::from_vars(|_| None, 1).time_limit,
+        Some(sim::DEFAULT_TIME_LIMIT)
+    );
 }

@@ -38,9 +38,15 @@ use crate::html;
 use crate::model::Model;
 use crate::models::{KvInput, KvOutput};
 
-/// The wall-clock time [`TestHistory`] gives the checker by default before answering
+/// The wall-clock time [`TestHistory::new`] gives the checker by default before answering
 /// [`Verdict::Unknown`].
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10);
+
+/// The search steps [`TestHistory::on_network`] gives the checker before answering
+/// [`Verdict::Unknown`]: a step budget, not a time limit, so that a seed's verdict is the
+/// same on every machine however loaded. The chaos tests of this workspace need a few
+/// thousand; ten million take seconds in a debug build.
+pub const DEFAULT_STEP_LIMIT: u64 = 10_000_000;
 
 /// The folder failing runs write their files to: `chaos-failures` inside the directory given,
 /// which integration tests take from `env!("CARGO_TARGET_TMPDIR")` (the workspace's
@@ -313,7 +319,8 @@ where
     /// The history of a test on labrpc's simulated network `net` (feature `labrpc`): times
     /// from its virtual clock, the failure files `<dir>/<test>-seed<N>.html` and
     /// `.trace.jsonl` (the network's trace, which this turns on), printed with labrpc's replay
-    /// command for the seed.
+    /// command for the seed. Checked within [`DEFAULT_STEP_LIMIT`] search steps, so that
+    /// the verdict, like the rest of the run, depends on the seed alone.
     #[cfg(feature = "labrpc")]
     pub fn on_network(
         model: M,
@@ -326,6 +333,7 @@ where
             .with_replay(labrpc::sim::replay_help(net.seed()));
         let (clock, traced) = (net.clone(), net.clone());
         TestHistory::new(model, files, move || clock.now())
+            .with_limits(Limits::steps(DEFAULT_STEP_LIMIT))
             .with_trace(move |path| labrpc::trace::write_json_lines(&traced.trace_events(), path))
     }
 

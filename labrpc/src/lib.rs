@@ -20,7 +20,9 @@
 //!   delays, long reordering, partitions, one-way cuts, deaf nodes, disabled ends, killed
 //!   nodes and restarted servers. A killed node's tasks stop at once; a restarted server is a
 //!   new *incarnation* that never answers a request sent to the old one. Links and liveness
-//!   are checked when a request is sent, when it is delivered and when its reply returns.
+//!   are checked when a request is sent, when it is delivered and when its handler's reply
+//!   leaves the server (a reply then held back by long reordering is already on its way, as
+//!   in Go's labrpc).
 //! - A **call** returns `Result<_, Error>`. As in Go, a lost request and a lost reply look the
 //!   same: [`Error::NoReply`]. tarpc clients return `tarpc::client::RpcError`;
 //!   `Error::from` recovers the labrpc error from it.

@@ -20,7 +20,8 @@ pub enum EventKind {
     Send,
     /// A request reached its server, whose handler starts.
     Deliver,
-    /// A reply reached its caller (the event's `delay` is the reordering delay drawn).
+    /// A reply left its server for the caller, which it reaches after the event's `delay`
+    /// (the reordering delay drawn; zero without long reordering).
     Reply,
     /// A request was lost on the way (random loss, a cut link, a dead or replaced server).
     RequestLost,

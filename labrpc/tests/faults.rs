@@ -92,7 +92,7 @@ fn unreachable_calls_fail_after_short_or_long_delays() {
             (true, LONG_UNREACHABLE_MAX_DELAY),
         ] {
             net.set_long_delays(long);
-            // No server on "server" yet in the first round; deleted in the second.
+            // There is never a server on "server": every call is unreachable.
             let results = timed_calls(&net, 400).await;
             assert!(results.iter().all(|(_, ok)| !ok));
             let longest = results.iter().map(|(d, _)| *d).max().unwrap_or_default();

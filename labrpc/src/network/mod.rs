@@ -226,8 +226,9 @@ impl Network {
     }
 
     /// Kills node `name`, as a crash would: its handlers and background tasks stop at once,
-    /// its server stops answering (replies in flight are discarded) and its client ends stop
-    /// sending. [`Network::add_server`] starts a new incarnation.
+    /// its server stops answering (the replies of handlers still running are discarded; a
+    /// reply that already left, held back by long reordering, still arrives, as in Go) and
+    /// its client ends stop sending. [`Network::add_server`] starts a new incarnation.
     pub fn kill(&self, name: &str) {
         let tasks = {
             let mut inner = self.inner.lock();

@@ -1,7 +1,7 @@
 //! MapReduce under chaos: a master runs word-count jobs one after another on `servers`
 //! workers, while workers crash (and restart empty, registering again) and partitions cut
-//! workers off from the master. `clients` is the number of input documents per job, in
-//! hundreds of words. The check: every job's output equals a sequential run's.
+//! workers off from the master. `clients` is the number of input documents per job, of 1000
+//! words each. The check: every job's output equals a sequential run's.
 
 use labrpc::Network;
 use mapreduce::{
@@ -25,6 +25,8 @@ const REDUCE_TASKS: usize = 4;
 const VOCABULARY: usize = 500;
 /// Words per hundred-word unit of a document.
 const WORDS_PER_UNIT: usize = 100;
+/// Words per input document (the README's "×1000 words").
+const WORDS_PER_DOCUMENT: usize = 1000;
 
 struct MrCluster {
     net: Network,
@@ -78,7 +80,7 @@ fn documents(net: &Network, documents: usize, units: usize) -> Vec<String> {
 /// Runs the MapReduce workload.
 pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
     let store = MemStore::new();
-    let inputs: Vec<String> = documents(net, params.clients, 10)
+    let inputs: Vec<String> = documents(net, params.clients, WORDS_PER_DOCUMENT / WORDS_PER_UNIT)
         .into_iter()
         .enumerate()
         .map(|(i, text)| {

@@ -4,7 +4,13 @@
 //! The check, on every view a client saw: one view per view number; a client's view numbers
 //! never go back; the primary and backup differ; the primary of view n+1, if any, was the primary or
 //! the backup of view n (an uninitialized server never becomes primary); and before anyone saw
-//! view n+1, the primary of view n had pinged with n (the view service waits for the ack).
+//! view n+1, the primary of view n had *sent* a ping with n (the view service waits for that
+//! ack).
+//!
+//! Pings are recorded when sent, not when delivered: under message loss a sent ping may never
+//! reach the view service, so the ack check is a necessary condition, not proof that the ack
+//! arrived. Recording only pings that got a reply would be wrong the other way: a ping that was
+//! delivered but whose reply was lost is a real ack, and would show as a false violation.
 
 use labrpc::Network;
 use std::cell::RefCell;
@@ -21,7 +27,7 @@ use crate::scenario::{Check, LabReport, Live, Params};
 /// The view server's node.
 const VS: &str = "vs";
 
-/// Pings sent: by whom, with which view number, when.
+/// Pings sent (whether or not they were delivered): by whom, with which view number, when.
 type Pings = Rc<RefCell<Vec<(String, u64, Duration)>>>;
 
 struct ViewCluster {
@@ -43,6 +49,7 @@ impl ViewCluster {
         self.net.spawn(&name.clone(), async move {
             let mut known = 0;
             loop {
+                // Recorded when sent: see the module docs for why not on delivery or reply.
                 pings.borrow_mut().push((name.clone(), known, net.now()));
                 if let Ok(view) = ck.ping(known).await {
                     known = view.viewnum;
@@ -103,7 +110,8 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
     }
 }
 
-/// Checks the views each client saw (with when it saw them) against the pings sent.
+/// Checks the views each client saw (with when it saw them) against the pings sent (see the
+/// module docs: a sent ping is necessary for an ack, not proof of one).
 fn check(seen: &[Vec<(View, Duration)>], pings: &[(String, u64, Duration)], note: &str) -> Check {
     // The first sighting of each view number, and the view itself.
     let mut views: BTreeMap<u64, (View, Duration)> = BTreeMap::new();
@@ -155,7 +163,7 @@ fn check(seen: &[Vec<(View, Duration)>], pings: &[(String, u64, Duration)], note
             .any(|(who, num, at)| who == primary && num == n && at <= next_seen);
         if !acked {
             return Check::Violation(format!(
-                "{next} was handed out before {primary} acknowledged view {n}"
+                "{next} was handed out before {primary} had even sent a ping acknowledging view {n}"
             ));
         }
     }

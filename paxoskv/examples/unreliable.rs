@@ -35,6 +35,7 @@ fn main() {
         );
 
         net.set_reliable(true);
+        let mut logs = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let mut ck = Clerk::new(&net, &format!("reader{i}"), std::slice::from_ref(name));
             let value = ck.get("log").await;
@@ -42,9 +43,31 @@ fn main() {
                 "server {i} (applied {} instances): log = {value}",
                 servers[i].applied()
             );
+            logs.push(value);
         }
-        println!("Every entry appears once, each clerk's in its order, on every server,");
-        println!("although clerks resent operations whose replies were lost.");
+        // Check what the narration claims: the same log everywhere, every entry once, each
+        // clerk's entries in the order it appended them.
+        let same = logs.windows(2).all(|pair| pair[0] == pair[1]);
+        let each_once_in_order = (0..3).all(|c| {
+            let places: Vec<Option<usize>> = (0..5)
+                .map(|n| {
+                    let entry = format!("[{c}.{n}]");
+                    (logs[0].matches(&entry).count() == 1)
+                        .then(|| logs[0].find(&entry))
+                        .flatten()
+                })
+                .collect();
+            places.iter().all(Option::is_some) && places.windows(2).all(|p| p[0] < p[1])
+        });
+        if same && each_once_in_order {
+            println!("Every entry appears once, each clerk's in its order, on every server,");
+            println!("although clerks resent operations whose replies were lost.");
+        } else {
+            println!(
+                "WRONG: the servers' logs differ, or an entry is missing, doubled or out of order."
+            );
+            std::process::exit(1);
+        }
     });
     println!(
         "seed {seed}: {} events in {:?} of simulated time",

@@ -60,10 +60,22 @@ pub trait Cluster {
     }
 }
 
-/// A duration around `mean`: uniform in [mean/2, 3 mean/2), in whole milliseconds.
+/// A duration around `mean`: uniform in [mean/2, 3 mean/2), in whole milliseconds. Saturates
+/// instead of overflowing: a mean beyond `u64::MAX` ms counts as `u64::MAX` ms.
 pub fn around(net: &Network, mean: Duration) -> Duration {
-    let ms = (mean.as_millis() as u64).max(2);
-    Duration::from_millis(net.rng().random_range(ms / 2..ms + ms / 2))
+    let ms = u64::try_from(mean.as_millis()).unwrap_or(u64::MAX).max(2);
+    Duration::from_millis(net.rng().random_range(ms / 2..ms.saturating_add(ms / 2)))
+}
+
+/// `d` from now, or (if that is past what the clock can represent) so far in the future that
+/// it never comes.
+fn after(d: Duration) -> Instant {
+    let now = Instant::now();
+    // About 30 years, as tokio does for a sleep that would overflow.
+    let never = Duration::from_secs(86_400 * 365 * 30);
+    now.checked_add(d)
+        .or_else(|| now.checked_add(never))
+        .unwrap_or(now)
 }
 
 /// The kinds of fault.
@@ -73,9 +85,11 @@ enum Fault {
     Crash,
 }
 
-/// Injects faults until `params.duration` has passed since the call, then heals.
+/// Injects faults until `params.duration` has passed since the call, then heals: a fault
+/// still on at the end is cut short, and no fault starts after it, so the injector never
+/// stretches a run however long the mean intervals are.
 pub async fn inject(net: Network, params: Params, live: Live, cluster: &dyn Cluster) {
-    let end = Instant::now() + params.duration;
+    let end = after(params.duration);
     loop {
         // The next fault is whichever kind comes first; a zero mean turns a kind off.
         let draw = |kind: Fault, mean: Duration| {
@@ -91,7 +105,13 @@ pub async fn inject(net: Network, params: Params, live: Live, cluster: &dyn Clus
         let Some((wait, kind, mean)) = next else {
             break;
         };
-        sleep(wait).await;
+        // A fault that would start after the end never does: waiting for it would only stretch
+        // the run's simulated time (by up to a day for `--crash-every 24h`).
+        let start = after(wait);
+        if start >= end {
+            break;
+        }
+        sleep_until(start).await;
         while !cluster.ready() && Instant::now() < end {
             sleep(READY_POLL).await;
         }
@@ -109,18 +129,18 @@ pub async fn inject(net: Network, params: Params, live: Live, cluster: &dyn Clus
                 let groups: Vec<&[&str]> = groups.iter().map(Vec::as_slice).collect();
                 net.partition(&groups);
                 live.fault();
-                sleep(hold).await;
+                sleep_until(after(hold).min(end)).await;
                 net.heal();
             }
             Fault::Crash => {
                 let victim = net.rng().random_range(0..cluster.nodes().servers.len());
                 cluster.crash(victim);
                 live.fault();
-                sleep(hold).await;
+                sleep_until(after(hold).min(end)).await;
                 cluster.restart(victim);
             }
         }
-        sleep(cluster.settle()).await;
+        sleep_until(after(cluster.settle()).min(end)).await;
     }
     sleep_until(end).await;
     net.heal();
@@ -140,4 +160,54 @@ pub fn split(net: &Network, servers: &[String], bystanders: &[String]) -> Vec<Ve
         groups[rng.random_range(0..2)].push(b.clone());
     }
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Lab;
+    use crate::scenario::{self, Params};
+
+    #[test]
+    fn around_saturates_on_enormous_means() {
+        labrpc::sim::simulate(1, false, |net: Network| async move {
+            let longest = Duration::from_millis(u64::MAX);
+            for mean in [Duration::MAX, longest, Duration::from_secs(u64::MAX / 1000)] {
+                let d = around(&net, mean);
+                assert!(d >= longest / 2 && d <= longest, "{mean:?} gave {d:?}");
+            }
+            let d = around(&net, Duration::ZERO);
+            assert!(d <= Duration::from_millis(3), "{d:?}");
+        });
+    }
+
+    /// Intervals far longer than the run neither panic nor stretch its simulated time: no
+    /// fault starts after the end, and the injector does not wait for one.
+    #[test]
+    fn enormous_intervals_neither_panic_nor_stretch_the_run() {
+        for every in [Duration::MAX, Duration::from_secs(24 * 3600)] {
+            let params = Params {
+                seed: 3,
+                servers: 3,
+                clients: 2,
+                duration: Duration::from_secs(1),
+                drop: 0.0,
+                long_delays: false,
+                reordering: false,
+                partition_every: every,
+                crash_every: every,
+            };
+            let outcome = scenario::run(Lab::Paxos, &params, false, false);
+            assert!(
+                !outcome.check.is_violation(),
+                "{every:?}: {:?}",
+                outcome.check
+            );
+            assert!(
+                outcome.simulated < Duration::from_secs(61),
+                "{every:?}: {:?} simulated for a 1 s run",
+                outcome.simulated
+            );
+        }
+    }
 }

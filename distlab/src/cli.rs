@@ -252,16 +252,31 @@ pub fn parse_param(text: &str) -> Result<Param, String> {
             ParamName::Drop => (0.0..=1.0).contains(&v),
             ParamName::Clients => (1.0..=64.0).contains(&v) && v.fract() == 0.0,
             ParamName::Servers => (1.0..=9.0).contains(&v) && v.fract() == 0.0,
-            ParamName::PartitionEvery | ParamName::CrashEvery => v >= 0.0 && v.is_finite(),
+            ParamName::PartitionEvery | ParamName::CrashEvery => (0.0..=MAX_SECONDS).contains(&v),
         };
         if !ok {
-            return Err(format!("{v} is out of range for {}", name.name()));
+            let range = match name {
+                ParamName::Drop => "a probability from 0 to 1".to_owned(),
+                ParamName::Clients => "a whole number from 1 to 64".to_owned(),
+                ParamName::Servers => "a whole number from 1 to 9".to_owned(),
+                ParamName::PartitionEvery | ParamName::CrashEvery => {
+                    format!("0 to {MAX_SECONDS} seconds (24 hours)")
+                }
+            };
+            return Err(format!(
+                "{v} is out of range for {} (as for --{}: {range})",
+                name.name(),
+                name.name()
+            ));
         }
     }
     Ok(Param { name, values })
 }
 
-/// Parses `10s`, `500ms`, `2m` or a bare number of seconds.
+/// The longest duration any option (or swept interval) takes: 24 hours, in seconds.
+pub const MAX_SECONDS: f64 = 24.0 * 3600.0;
+
+/// Parses `10s`, `500ms`, `2m` or a bare number of seconds, from 0 to 24 hours.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
@@ -277,7 +292,7 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         "m" => value * 60.0,
         _ => return Err(format!("unknown unit {unit:?} in {text:?}: use ms, s or m")),
     };
-    if !(0.0..=24.0 * 3600.0).contains(&seconds) {
+    if !(0.0..=MAX_SECONDS).contains(&seconds) {
         return Err(format!("{text:?} is out of range (0 to 24 hours)"));
     }
     Ok(std::time::Duration::from_secs_f64(seconds))
@@ -307,6 +322,21 @@ mod tests {
         assert!(parse_param("drop=2").is_err());
         assert!(parse_param("speed=1").is_err());
         assert!(parse_param("clients=1.5").is_err());
+        // Swept intervals have the options' limits (they panicked `Duration` before).
+        for bad in [
+            "crash-every=1e20",
+            "partition-every=1e20",
+            "crash-every=86401",
+        ] {
+            let err = parse_param(bad).expect_err(bad);
+            assert!(
+                err.contains("out of range for") && err.contains("24 hours"),
+                "{err}"
+            );
+        }
+        assert!(parse_param("crash-every=nan").is_err());
+        assert!(parse_param("partition-every=-1").is_err());
+        assert!(parse_param("crash-every=0,86400").is_ok());
         assert_eq!(
             parse_duration("500ms"),
             Ok(std::time::Duration::from_millis(500))

@@ -4,6 +4,7 @@
 use plotters::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::cli::{Param, ParamName};
 use crate::scenario::{Outcome, Params};
@@ -29,15 +30,24 @@ pub struct Point {
     pub violations: u64,
 }
 
-/// `base` with the parameter set to `value`.
+/// `base` with the parameter set to `value`. Never panics: [`crate::cli::parse_param`] keeps
+/// values in range, and out of range ones saturate here (a negative or NaN interval is zero,
+/// an enormous one the longest `Duration`).
 pub fn with_value(base: &Params, name: ParamName, value: f64) -> Params {
+    let seconds = |v: f64| {
+        Duration::try_from_secs_f64(v).unwrap_or(if v > 0.0 {
+            Duration::MAX
+        } else {
+            Duration::ZERO
+        })
+    };
     let mut p = base.clone();
     match name {
         ParamName::Drop => p.drop = value,
         ParamName::Clients => p.clients = value as usize,
         ParamName::Servers => p.servers = value as usize,
-        ParamName::PartitionEvery => p.partition_every = std::time::Duration::from_secs_f64(value),
-        ParamName::CrashEvery => p.crash_every = std::time::Duration::from_secs_f64(value),
+        ParamName::PartitionEvery => p.partition_every = seconds(value),
+        ParamName::CrashEvery => p.crash_every = seconds(value),
     }
     p
 }
@@ -180,4 +190,43 @@ pub fn plot(path: &Path, lab: &str, param: &Param, points: &[Point]) -> Result<(
         )
         .map_err(|e| e.to_string())?;
     root.present().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::ParamName;
+
+    fn base() -> Params {
+        Params {
+            seed: 1,
+            servers: 3,
+            clients: 3,
+            duration: Duration::from_secs(1),
+            drop: 0.1,
+            long_delays: false,
+            reordering: false,
+            partition_every: Duration::ZERO,
+            crash_every: Duration::ZERO,
+        }
+    }
+
+    /// Values the command line rejects still give settings here, never a panic.
+    #[test]
+    fn out_of_range_intervals_saturate() {
+        for name in [ParamName::CrashEvery, ParamName::PartitionEvery] {
+            let interval = |v: f64| {
+                let p = with_value(&base(), name, v);
+                match name {
+                    ParamName::CrashEvery => p.crash_every,
+                    _ => p.partition_every,
+                }
+            };
+            assert_eq!(interval(1e20), Duration::MAX);
+            assert_eq!(interval(f64::INFINITY), Duration::MAX);
+            assert_eq!(interval(-1.0), Duration::ZERO);
+            assert_eq!(interval(f64::NAN), Duration::ZERO);
+            assert_eq!(interval(2.5), Duration::from_millis(2500));
+        }
+    }
 }

@@ -297,6 +297,16 @@ fn bad_arguments_exit_with_2_and_name_the_argument() {
         (vec!["run", "paxos", "--servers", "0"], "--servers"),
         (vec!["sweep", "paxos", "--param", "speed=1,2"], "--param"),
         (vec!["sweep", "paxos", "--param", "drop=0,x"], "--param"),
+        // Swept intervals have the limits of --crash-every and --partition-every (24 h);
+        // 1e20 seconds panicked before.
+        (
+            vec!["sweep", "paxos", "--param", "crash-every=1,1e20"],
+            "out of range for crash-every",
+        ),
+        (
+            vec!["sweep", "paxos", "--param", "partition-every=1e20"],
+            "out of range for partition-every",
+        ),
         (vec!["grade", "--runs", "0"], "--runs"),
         (vec!["replay", "paxos", "--seed", "abc"], "--seed"),
     ] {

@@ -19,6 +19,12 @@
 //!   the pool. A call that fails (lost request or reply, killed worker) also puts the task
 //!   back; a worker whose calls fail [`MasterConfig::failures_before_drop`] times in a row
 //!   leaves the pool. A worker that is alive after all registers again and rejoins.
+//! - **Joining.** A registration of a worker not in the pool makes the master connect to it.
+//!   On TCP the connection is made beside the scheduling, never in its way, and given up
+//!   after [`MasterConfig::connect_timeout`]: a registration naming an address that never
+//!   answers (a firewalled worker, a bogus registration) costs one pending connection, not a
+//!   stalled job. At most [`MAX_CONNECTING`] connections are pending at once; the worker
+//!   registers again anyway.
 //! - **Duplicates.** A completion of a task already done (a backup's twin, an execution whose
 //!   earlier reply was lost) is counted and ignored; its files are the same bytes
 //!   (see the `task` module), so nothing changes.
@@ -27,6 +33,7 @@
 //! paper (§3.3) a dead worker's *completed* map tasks need not run again.
 
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -61,10 +68,22 @@ pub struct MasterConfig {
     /// the phase's completed executions (none before one has completed). 0 (or less, or NaN)
     /// backs up any running task at once; `f64::INFINITY` never does.
     pub backup_after: f64,
+    /// On TCP, how long the master tries to connect to a worker that registered before it
+    /// gives up (the worker registers again). A simulated connection is immediate.
+    pub connect_timeout: Duration,
 }
 
 /// [`MasterConfig::backup_after`]'s default: half as long again as a typical task.
 pub const BACKUP_AFTER_MEAN_TIMES: f64 = 1.5;
+
+/// [`MasterConfig::connect_timeout`]'s default: ample for a worker that is up (a connection
+/// on a LAN takes well under a millisecond), short next to the operating system's own limit
+/// (about two minutes on Linux) for an address that never answers.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// At most this many connections to registered workers are pending at once; a registration
+/// beyond them is dropped (its worker registers again).
+pub const MAX_CONNECTING: usize = 64;
 
 impl MasterConfig {
     /// Settings for the simulated network.
@@ -76,6 +95,7 @@ impl MasterConfig {
             failures_before_drop: 3,
             backup_tasks: true,
             backup_after: BACKUP_AFTER_MEAN_TIMES,
+            connect_timeout: CONNECT_TIMEOUT,
         }
     }
 
@@ -195,6 +215,9 @@ pub struct Master {
     store: Arc<dyn Storage>,
     connect: Connect,
     pool: BTreeMap<String, Slot>,
+    /// TCP connections being made to workers that registered, and their names.
+    connecting: FuturesUnordered<BoxFuture<'static, (String, Option<WorkerEnd>)>>,
+    connecting_to: BTreeSet<String>,
 }
 
 /// Per-task state within a phase.
@@ -242,6 +265,8 @@ impl Master {
             store,
             connect,
             pool: BTreeMap::new(),
+            connecting: FuturesUnordered::new(),
+            connecting_to: BTreeSet::new(),
         }
     }
 
@@ -360,7 +385,7 @@ impl Master {
         }
         let registry = self.registry.clone();
         while remaining > 0 {
-            self.absorb_registrations(observer).await;
+            self.absorb_registrations(observer);
             // Hand out work while there are idle workers and something to do.
             let backup_after = durations
                 .backup_after(self.config.backup_after)
@@ -402,14 +427,25 @@ impl Master {
                     self.config.clone(),
                 ));
             }
-            let finished = tokio::select! {
+            let woke = tokio::select! {
                 biased;
-                Some(finished) = calls.next(), if !calls.is_empty() => Some(finished),
-                () = registry.wake.notified() => None,
-                () = sleep_until(backup_due) => None,
+                Some(finished) = calls.next(), if !calls.is_empty() => Woke::Finished(finished),
+                Some(connected) = self.connecting.next(), if !self.connecting.is_empty() => {
+                    Woke::Connected(connected)
+                }
+                () = registry.wake.notified() => Woke::Other,
+                () = sleep_until(backup_due) => Woke::Other,
             };
-            let Some((worker, index, outcome, took)) = finished else {
-                continue;
+            let (worker, index, outcome, took) = match woke {
+                Woke::Finished(finished) => finished,
+                Woke::Connected((worker, end)) => {
+                    self.connecting_to.remove(&worker);
+                    if let Some(end) = end {
+                        self.join(worker, end, observer);
+                    }
+                    continue;
+                }
+                Woke::Other => continue,
             };
             let task = &mut state[index];
             task.running -= 1;
@@ -472,44 +508,64 @@ impl Master {
         Ok(())
     }
 
-    /// Connects to workers that registered and are not in the pool.
-    async fn absorb_registrations(&mut self, observer: &mut dyn FnMut(&Event)) {
+    /// Connects to workers that registered and are neither in the pool nor being connected
+    /// to: at once on a simulated network; on TCP, by starting a connection that the
+    /// scheduler's loop picks up when it is made (or given up).
+    fn absorb_registrations(&mut self, observer: &mut dyn FnMut(&Event)) {
         let announced = std::mem::take(&mut *self.registry.announced.lock());
         for worker in announced {
-            if self.pool.contains_key(&worker) {
+            if self.pool.contains_key(&worker) || self.connecting_to.contains(&worker) {
                 continue;
             }
-            let Some(end) = self.connect_to(&worker).await else {
-                continue;
-            };
-            let mut pings = end.clone();
-            pings.set_timeout(Some(self.config.ping_timeout));
-            self.pool.insert(
-                worker.clone(),
-                Slot {
-                    tasks: WorkerServiceClient::from(end),
-                    pings: WorkerServiceClient::from(pings),
-                    busy: false,
-                    failures: 0,
-                },
-            );
-            observer(&Event::WorkerJoined { worker });
+            match &self.connect {
+                Connect::Simulated { net, node } => {
+                    let end = net.client(node, &worker);
+                    self.join(worker, end, observer);
+                }
+                Connect::Tcp => {
+                    // Not an address, or too many pending: it will register again.
+                    let Ok(addr) = worker.parse::<SocketAddr>() else {
+                        continue;
+                    };
+                    if self.connecting.len() >= MAX_CONNECTING {
+                        continue;
+                    }
+                    let timeout = self.config.connect_timeout;
+                    self.connecting_to.insert(worker.clone());
+                    self.connecting.push(Box::pin(async move {
+                        let end = crate::real::connect_worker(addr, timeout).await.ok();
+                        (worker, end)
+                    }));
+                }
+            }
         }
     }
 
-    /// A client end to `worker`, or `None` if it cannot be reached (it will register again).
-    async fn connect_to(&self, worker: &str) -> Option<WorkerEnd> {
-        match &self.connect {
-            Connect::Simulated { net, node } => Some(net.client(node, worker)),
-            Connect::Tcp => {
-                let addr: SocketAddr = worker.parse().ok()?;
-                let mut end = WorkerEnd::connect_tcp(addr).await.ok()?;
-                // A task takes as long as it takes; pings tell whether the worker lives.
-                end.set_timeout(None);
-                Some(end)
-            }
-        }
+    /// Adds `worker`, reached by `end`, to the pool.
+    fn join(&mut self, worker: String, end: WorkerEnd, observer: &mut dyn FnMut(&Event)) {
+        let mut pings = end.clone();
+        pings.set_timeout(Some(self.config.ping_timeout));
+        self.pool.insert(
+            worker.clone(),
+            Slot {
+                tasks: WorkerServiceClient::from(end),
+                pings: WorkerServiceClient::from(pings),
+                busy: false,
+                failures: 0,
+            },
+        );
+        observer(&Event::WorkerJoined { worker });
     }
+}
+
+/// What woke the scheduler.
+enum Woke {
+    /// An execution ended.
+    Finished((String, usize, Outcome, Duration)),
+    /// A connection to a worker was made (`Some`) or given up (`None`).
+    Connected((String, Option<WorkerEnd>)),
+    /// A registration, or the time for a backup.
+    Other,
 }
 
 /// What an idle worker may back up.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::master::{Connect, Master, MasterConfig};
-use crate::protocol::{MasterEnd, MasterService, MasterServiceClient, WorkerService};
+use crate::protocol::{MasterEnd, MasterService, MasterServiceClient, WorkerEnd, WorkerService};
 use crate::storage::DirStore;
 use crate::worker::{Exit, Worker, WorkerConfig};
 
@@ -97,6 +97,41 @@ pub async fn run_worker(
     // Let the reply to the master's shutdown call leave before the process exits.
     tokio::time::sleep(Duration::from_millis(50)).await;
     Ok((me, exit, worker.tasks_done()))
+}
+
+/// Why the master could not connect to a worker.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The connection failed.
+    Failed(labrpc::Error),
+    /// Nothing answered within the time allowed.
+    TimedOut(Duration),
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::Failed(error) => write!(f, "{error}"),
+            ConnectError::TimedOut(after) => write!(f, "no answer within {after:?}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// A client end to the worker at `addr`, connected within `timeout` (the master's
+/// [`MasterConfig::connect_timeout`]), for task calls: they have no time limit of their own
+/// (a task takes as long as it takes; pings tell whether the worker lives).
+pub async fn connect_worker(
+    addr: SocketAddr,
+    timeout: Duration,
+) -> Result<WorkerEnd, ConnectError> {
+    let mut end = tokio::time::timeout(timeout, WorkerEnd::connect_tcp(addr))
+        .await
+        .map_err(|_| ConnectError::TimedOut(timeout))?
+        .map_err(ConnectError::Failed)?;
+    end.set_timeout(None);
+    Ok(end)
 }
 
 async fn connect_patiently(master: SocketAddr) -> Result<MasterEnd, RealError> {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use crate::protocol::{Phase, TaskError};
+use crate::protocol::{MAX_TASKS, Phase, TaskError};
 use crate::split::{self, Split};
 use crate::storage::{Storage, StorageError};
 
@@ -16,9 +16,9 @@ pub struct JobSpec {
     pub app: String,
     /// The input files (paths in real mode, names in a [`MemStore`](crate::MemStore)).
     pub inputs: Vec<String>,
-    /// M: at least one per input file.
+    /// M: at least one per input file, at most [`MAX_TASKS`].
     pub map_tasks: usize,
-    /// R: at least one.
+    /// R: at least one, at most [`MAX_TASKS`].
     pub reduce_tasks: usize,
 }
 
@@ -36,6 +36,13 @@ pub enum JobError {
     },
     /// R is zero.
     NoReduceTasks,
+    /// M or R is past [`MAX_TASKS`].
+    TooManyTasks {
+        /// The phase with too many.
+        phase: Phase,
+        /// How many were asked for.
+        tasks: usize,
+    },
     /// An input file cannot be used.
     Input(StorageError),
     /// The job's directory could not be made, read or removed.
@@ -65,6 +72,10 @@ impl fmt::Display for JobError {
                 "{map_tasks} map tasks for {files} input files: need at least one map task per file"
             ),
             JobError::NoReduceTasks => write!(f, "a job needs at least one reduce task"),
+            JobError::TooManyTasks { phase, tasks } => write!(
+                f,
+                "{tasks} {phase} tasks: more than the limit of {MAX_TASKS}"
+            ),
             JobError::Input(e) => write!(f, "cannot read input {e}"),
             JobError::Storage(e) => write!(f, "job directory: {e}"),
             JobError::Task {
@@ -148,10 +159,50 @@ pub fn plan(store: &dyn Storage, spec: &JobSpec) -> Result<Vec<Split>, JobError>
     if spec.reduce_tasks == 0 {
         return Err(JobError::NoReduceTasks);
     }
+    for (phase, tasks) in [
+        (Phase::Map, spec.map_tasks),
+        (Phase::Reduce, spec.reduce_tasks),
+    ] {
+        if tasks > MAX_TASKS {
+            return Err(JobError::TooManyTasks { phase, tasks });
+        }
+    }
     let mut files = Vec::with_capacity(spec.inputs.len());
     for file in &spec.inputs {
         let size = store.input_len(file).map_err(JobError::Input)?;
         files.push((file.clone(), size));
     }
     Ok(split::plan(&files, spec.map_tasks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemStore;
+
+    /// M or R past the limit is refused before anything is sized by it.
+    #[test]
+    fn absurd_task_counts_are_refused() {
+        let store = MemStore::new();
+        store.add_input("in.txt", "a b\n");
+        let spec = |map_tasks, reduce_tasks| JobSpec {
+            app: "wc".into(),
+            inputs: vec!["in.txt".into()],
+            map_tasks,
+            reduce_tasks,
+        };
+        for (m, r, phase, tasks) in [
+            (usize::MAX, 1, Phase::Map, usize::MAX),
+            (MAX_TASKS + 1, 1, Phase::Map, MAX_TASKS + 1),
+            (1, usize::MAX, Phase::Reduce, usize::MAX),
+        ] {
+            let error = plan(&store, &spec(m, r)).expect_err("refused");
+            assert_eq!(error, JobError::TooManyTasks { phase, tasks });
+            assert!(error.to_string().contains("limit"), "{error}");
+        }
+        assert_eq!(
+            plan(&store, &spec(MAX_TASKS, MAX_TASKS)).map(|s| s.len()),
+            Ok(MAX_TASKS)
+        );
+    }
 }

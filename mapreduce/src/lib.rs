@@ -35,7 +35,7 @@ pub use app::{App, builtin_apps};
 pub use apps::{InvertedIndex, WordCount, words};
 pub use job::{JobError, JobReport, JobSpec};
 pub use master::{BACKUP_AFTER_MEAN_TIMES, Connect, Event, Master, MasterConfig};
-pub use protocol::{Phase, TaskError};
+pub use protocol::{MAX_TASKS, Phase, TaskError};
 pub use sequential::run_sequential;
 pub use split::Split;
 pub use storage::{DirStore, MemStore, Storage, StorageError};

@@ -24,6 +24,12 @@ impl fmt::Display for Phase {
     }
 }
 
+/// The most tasks a phase may have, M or R: about a million, five times the paper's
+/// largest M (200,000, §3.5; its R was 5,000). A master refuses a job past it, and a worker
+/// a task that names more ([`TaskError::Invalid`]): a task comes from the network, and its
+/// R sizes the map task's table of partitions.
+pub const MAX_TASKS: usize = 1 << 20;
+
 /// One task of a job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Task {
@@ -33,14 +39,14 @@ pub enum Task {
         index: usize,
         /// The input to map.
         split: Split,
-        /// R: how many partitions to write.
+        /// R: how many partitions to write, `1..=`[`MAX_TASKS`].
         reduce_tasks: usize,
     },
     /// Reduce task `index`: reduce partition `index` of all `map_tasks` map outputs.
     Reduce {
         /// The task's number, `0..R`.
         index: usize,
-        /// M: how many map outputs to read.
+        /// M: how many map outputs to read, at most [`MAX_TASKS`].
         map_tasks: usize,
     },
 }
@@ -104,6 +110,12 @@ pub enum TaskError {
         /// The panic's message, as far as known.
         detail: String,
     },
+    /// The task makes no sense (no master sends such a task): R is 0, or M or R is past
+    /// [`MAX_TASKS`].
+    Invalid {
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl TaskError {
@@ -127,6 +139,7 @@ impl fmt::Display for TaskError {
             }
             TaskError::Stopped => write!(f, "the worker is shutting down"),
             TaskError::Crashed { detail } => write!(f, "the task crashed: {detail}"),
+            TaskError::Invalid { reason } => write!(f, "invalid task: {reason}"),
         }
     }
 }

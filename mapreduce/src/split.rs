@@ -79,7 +79,9 @@ pub fn own_range(data: &[u8], start: u64, end: u64) -> std::ops::Range<usize> {
         return 0..0;
     }
     let base = start.saturating_sub(1);
-    let rel = |offset: u64| ((offset - base) as usize).min(data.len());
+    // `offset >= start - 1 == base` below; an offset past `usize` is past `data`.
+    let rel =
+        |offset: u64| usize::try_from(offset - base).map_or(data.len(), |n| n.min(data.len()));
     let begin = if start == 0 {
         0
     } else {

@@ -139,7 +139,9 @@ impl Storage for MemStore {
             .ok_or_else(|| StorageError::NotFound {
                 path: split.file.clone(),
             })?;
-        let base = (split.start.saturating_sub(1) as usize).min(data.len());
+        // The split comes from the network: its bounds may be anything.
+        let base = usize::try_from(split.start.saturating_sub(1))
+            .map_or(data.len(), |b| b.min(data.len()));
         Ok(own_lines(&data[base..], split.start, split.end).to_vec())
     }
 
@@ -256,17 +258,29 @@ impl Storage for DirStore {
         let path = Path::new(&split.file);
         let fail = |e| io_error(path, e);
         let mut file = std::fs::File::open(path).map_err(fail)?;
+        // The split comes from the network: its bounds may be anything. No line starts past
+        // the end of the file, so the range ends there at the latest, and nothing is sized
+        // by what the file does not hold.
+        let len = file.metadata().map_err(fail)?.len();
+        let end = split.end.min(len);
+        if split.start >= end {
+            return Ok(Vec::new());
+        }
+        // From here `base < start < end <= len`, or `start == base == 0`.
         let base = split.start.saturating_sub(1);
         file.seek(SeekFrom::Start(base)).map_err(fail)?;
         // Sized up front: no regrowing (copies, fresh pages) of a buffer of many megabytes.
-        let mut data = Vec::with_capacity((split.end.saturating_sub(base) as usize) + 4096);
+        let capacity = usize::try_from(end - base)
+            .ok()
+            .and_then(|n| n.checked_add(4096))
+            .unwrap_or(0);
+        let mut data = Vec::with_capacity(capacity);
         (&mut file)
-            .take(split.end.saturating_sub(base))
+            .take(end - base)
             .read_to_end(&mut data)
             .map_err(fail)?;
         // Read on to the end of the line that holds the last byte of the range.
-        let mut checked =
-            (split.end.saturating_sub(1).saturating_sub(base) as usize).min(data.len());
+        let mut checked = usize::try_from(end - 1 - base).map_or(data.len(), |n| n.min(data.len()));
         let mut chunk = vec![0u8; 64 * 1024];
         while !data[checked..].contains(&b'\n') {
             checked = data.len();
@@ -277,7 +291,7 @@ impl Storage for DirStore {
             data.extend_from_slice(&chunk[..n]);
         }
         // Cut in place rather than copy out.
-        let owned = own_range(&data, split.start, split.end);
+        let owned = own_range(&data, split.start, end);
         data.truncate(owned.end);
         data.drain(..owned.start);
         Ok(data)
@@ -332,6 +346,56 @@ impl Storage for DirStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A split's bounds come from the network: extreme ones read what the file holds (or
+    /// nothing), the same from disk and from memory, and never panic or size a buffer by
+    /// bytes that are not there.
+    #[test]
+    fn splits_with_extreme_bounds_read_what_is_there() {
+        let text = b"one\ntwo\nthree\n";
+        let len = text.len() as u64;
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("input.txt");
+        std::fs::write(&path, text).expect("write the input");
+        let file = path.display().to_string();
+        let mem = MemStore::new();
+        mem.add_input(&file, text.to_vec());
+        let disk = DirStore::new(dir.path());
+        let max = u64::MAX;
+        let cases: [(u64, u64, &[u8]); 11] = [
+            (0, max, text),
+            (1, max, b"two\nthree\n"),
+            (5, max, b"three\n"),
+            (3, 5, b"two\n"),
+            (len - 1, max, b""),
+            (len, max, b""),
+            (max - 1, max, b""),
+            (max, max, b""),
+            (max, 0, b""),
+            (0, 0, b""),
+            (7, 2, b""),
+        ];
+        for (start, end, want) in cases {
+            let split = Split {
+                file: file.clone(),
+                start,
+                end,
+            };
+            for store in [&disk as &dyn Storage, &mem] {
+                let got = store.read_split(&split).expect("a read");
+                assert_eq!(got, want, "{start}..{end}");
+            }
+        }
+        let missing = Split {
+            file: dir.path().join("missing").display().to_string(),
+            start: max - 1,
+            end: max,
+        };
+        assert!(matches!(
+            disk.read_split(&missing),
+            Err(StorageError::NotFound { .. })
+        ));
+    }
 
     /// A late execution (a backup, or one the master gave up on) may still be writing into
     /// the job directory while the master removes it.

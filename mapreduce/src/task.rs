@@ -10,7 +10,7 @@ use std::hash::BuildHasherDefault;
 
 use crate::App;
 use crate::partition::{Fnv64, partition};
-use crate::protocol::{Task, TaskError};
+use crate::protocol::{MAX_TASKS, Task, TaskError};
 use crate::storage::Storage;
 
 /// A key's values are folded by the combiner whenever this many pile up, which bounds a map
@@ -27,8 +27,26 @@ pub fn output_name(reduce: usize) -> String {
     format!("mr-out-{reduce}")
 }
 
+/// Checks what a task says before anything is sized by it: it comes from the network.
+fn check(task: &Task) -> Result<(), TaskError> {
+    let invalid = |reason: String| Err(TaskError::Invalid { reason });
+    match *task {
+        Task::Map {
+            reduce_tasks: 0, ..
+        } => invalid("a map task for 0 reduce tasks".into()),
+        Task::Map { reduce_tasks, .. } if reduce_tasks > MAX_TASKS => invalid(format!(
+            "a map task for {reduce_tasks} reduce tasks, more than the limit of {MAX_TASKS}"
+        )),
+        Task::Reduce { map_tasks, .. } if map_tasks > MAX_TASKS => invalid(format!(
+            "a reduce task of {map_tasks} map tasks, more than the limit of {MAX_TASKS}"
+        )),
+        Task::Map { .. } | Task::Reduce { .. } => Ok(()),
+    }
+}
+
 /// Runs `task` of job `job` with `app`, reading and writing `store`.
 pub fn run(app: &dyn App, store: &dyn Storage, job: &str, task: &Task) -> Result<(), TaskError> {
+    check(task)?;
     match task {
         Task::Map {
             index,
@@ -38,7 +56,7 @@ pub fn run(app: &dyn App, store: &dyn Storage, job: &str, task: &Task) -> Result
             let bytes = store.read_split(split)?;
             let text = std::str::from_utf8(&bytes).map_err(|e| TaskError::NotUtf8 {
                 file: split.file.clone(),
-                offset: split.start + e.valid_up_to() as u64,
+                offset: split.start.saturating_add(e.valid_up_to() as u64),
             })?;
             for (reduce, data) in map(app, &split.file, text, *reduce_tasks)
                 .into_iter()
@@ -167,6 +185,55 @@ fn decode<T: serde::de::DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::split::Split;
+    use crate::{MemStore, WordCount};
+
+    /// A task comes from the network: one that sizes something absurdly is refused with a
+    /// clear error, and extreme split bounds never panic.
+    #[test]
+    fn tasks_with_extreme_numbers_are_refused_or_run() {
+        let store = MemStore::new();
+        store.add_input("in.txt", "a b a\n");
+        let job = store.create_job().expect("a job");
+        let run = |task: Task| run(&WordCount, &store, &job, &task);
+        let map = |start, end, reduce_tasks| Task::Map {
+            index: usize::MAX,
+            split: Split {
+                file: "in.txt".into(),
+                start,
+                end,
+            },
+            reduce_tasks,
+        };
+        for reduce_tasks in [0, MAX_TASKS + 1, usize::MAX] {
+            let error = run(map(0, u64::MAX, reduce_tasks)).expect_err("refused");
+            assert!(matches!(error, TaskError::Invalid { .. }), "{error}");
+            assert!(error.to_string().contains("reduce tasks"), "{error}");
+        }
+        for map_tasks in [MAX_TASKS + 1, usize::MAX] {
+            let task = Task::Reduce {
+                index: 0,
+                map_tasks,
+            };
+            let error = run(task).expect_err("refused");
+            assert!(matches!(error, TaskError::Invalid { .. }), "{error}");
+            assert!(error.to_string().contains("limit"), "{error}");
+        }
+        // Extreme but harmless: the split holds what the file has from there on.
+        run(map(u64::MAX - 1, u64::MAX, 1)).expect("an empty split");
+        run(map(u64::MAX, 0, 1)).expect("an empty split");
+        run(map(0, u64::MAX, 1)).expect("the whole file");
+        let part = store
+            .read(&job, &intermediate_name(usize::MAX, 0))
+            .expect("the map output");
+        let pairs: Vec<(String, Vec<String>)> = decode("part", &part).expect("decodes");
+        assert_eq!(pairs.len(), 2, "{pairs:?}");
+        run(Task::Reduce {
+            index: usize::MAX,
+            map_tasks: 0,
+        })
+        .expect("a reduce of nothing");
+    }
 
     #[test]
     fn sort_by_key_sorts_bytewise() {

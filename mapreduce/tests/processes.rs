@@ -190,6 +190,24 @@ fn command_line_errors_are_clear() {
     );
     assert!(!ok);
     assert!(err.contains("past 65535"), "{err}");
+
+    std::fs::write(dir.path().join("ok.txt"), b"fine\n").expect("write");
+    let (ok, err) = run_cli(
+        &[
+            "wc",
+            "ok.txt",
+            "--workers",
+            "1",
+            "-r",
+            "18446744073709551615",
+        ],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("18446744073709551615 reduce tasks: more than the limit"),
+        "{err}"
+    );
 }
 
 #[test]

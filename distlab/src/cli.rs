@@ -3,9 +3,30 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The exit statuses, as `--help` shows them (see [`crate::exit`]).
+macro_rules! exit_status {
+    ($one:literal) => {
+        exit_status!($one, "")
+    };
+    ($one:literal, $three:literal) => {
+        concat!(
+            "\n\nExit status:\n  0  success\n  1  ",
+            $one,
+            "\n  2  bad arguments\n  3  distlab could not do its job (a file or directory it \
+             could not write, cargo it could not start",
+            $three,
+            ")"
+        )
+    };
+}
+
 /// Run the distributed-systems labs under chaos, replay a seed, sweep an experiment, grade.
 #[derive(Debug, Parser)]
-#[command(name = "distlab", version, about, long_about = None, arg_required_else_help = true)]
+#[command(name = "distlab", version, about, long_about = None, arg_required_else_help = true,
+    after_help = concat!(
+        "Every subcommand has --help with examples.",
+        exit_status!("a check found a violation, or a graded test failed")
+    ))]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -16,25 +37,34 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a lab's chaos scenario in the simulation and report what happened.
-    #[command(after_help = "Examples:\n  \
+    #[command(after_help = concat!("Examples:\n  \
         distlab run paxos\n  \
         distlab run paxoskv --seed 7 --clients 5 --drop 0.2 --partition-every 2s\n  \
-        distlab run pbkv --duration 30s --crash-every 3s --out /tmp/pbkv-run")]
+        distlab run pbkv --duration 30s --crash-every 3s --out /tmp/pbkv-run",
+        exit_status!("the check found a violation (an inconclusive check is 0)")))]
     Run(RunArgs),
     /// Rerun one seed of a scenario with its full trace, or one test under one seed.
-    #[command(after_help = "Examples:\n  \
+    #[command(after_help = concat!("Examples:\n  \
         distlab replay --seed 1234 paxos\n  \
-        distlab replay --seed 1234 paxos --test partition")]
+        distlab replay --seed 1234 paxos --test partition",
+        exit_status!("the check found a violation, or the test failed")))]
     Replay(ReplayArgs),
     /// Run a scenario over a grid of one fault parameter and several seeds; write CSV and a plot.
-    #[command(after_help = "Examples:\n  \
+    #[command(after_help = concat!("Examples:\n  \
         distlab sweep paxoskv --param drop=0,0.1,0.2,0.3\n  \
-        distlab sweep pbkv --param clients=1,2,4,8 --seeds 5 --out sweep-pbkv")]
+        distlab sweep pbkv --param clients=1,2,4,8 --seeds 5 --out sweep-pbkv",
+        exit_status!("some run's check found a violation")))]
     Sweep(SweepArgs),
     /// Run each lab's test suite several times with different seeds and score the results.
-    #[command(after_help = "Examples:\n  \
+    #[command(after_help = concat!("Examples:\n  \
         distlab grade paxos --runs 5\n  \
-        distlab grade --runs 3 --json results.json")]
+        distlab grade --runs 3 --json results.json\n  \
+        distlab grade pbkv --workspace ../submission --timeout 5m",
+        exit_status!(
+            "a test failed some run (or gave no result: its binary crashed, or the run \
+             timed out), or a suite did not build",
+            ", a suite's build that ran out of time"
+        )))]
     Grade(GradeArgs),
 }
 
@@ -183,6 +213,11 @@ pub struct GradeArgs {
     /// The workspace to grade (default: the one of the current directory).
     #[arg(long)]
     pub workspace: Option<PathBuf>,
+    /// Time limit of each cargo command (listing a suite's tests, which builds it, and each
+    /// run), e.g. 20m or 90s: past it distlab kills cargo and its test binaries, and tests
+    /// without a result fail that run.
+    #[arg(long, default_value = "20m", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
 }
 
 /// A swept parameter and its values.
@@ -298,6 +333,17 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
+/// Parses a time limit: a duration as for [`parse_duration`], more than zero.
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let timeout = parse_duration(text)?;
+    if timeout.is_zero() {
+        return Err(format!(
+            "{text:?} is no time at all: a time limit must be more than 0"
+        ));
+    }
+    Ok(timeout)
+}
+
 /// Parses a probability between 0 and 1.
 pub fn parse_fraction(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -344,5 +390,10 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(std::time::Duration::from_secs(2)));
         assert!(parse_duration("2h").is_err());
         assert!(parse_fraction("1.1").is_err());
+        assert_eq!(
+            parse_timeout("20m"),
+            Ok(std::time::Duration::from_secs(1200))
+        );
+        assert!(parse_timeout("0s").is_err());
     }
 }

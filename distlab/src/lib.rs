@@ -11,7 +11,19 @@
 //! - `distlab grade [LAB...] --runs N`: the labs' test suites run N times with different seeds,
 //!   scored, optionally as Gradescope's `results.json`.
 //!
-//! Everything simulated is deterministic: the same arguments print the same bytes.
+//! Everything simulated is deterministic: the same arguments print the same bytes. The exit
+//! status says what happened: see [`exit`].
+
+/// The exit statuses of the `distlab` command (0 is success).
+pub mod exit {
+    /// A check found a violation, a test failed (or gave no result), or a suite did not build.
+    pub const FAILED: u8 = 1;
+    /// Bad arguments: clap's errors, and arguments that cannot work together.
+    pub const USAGE: u8 = 2;
+    /// distlab could not do its job: a directory or file it could not write, cargo it could
+    /// not start, a suite's build that ran out of time.
+    pub const ERROR: u8 = 3;
+}
 
 pub mod chaos;
 pub mod cli;

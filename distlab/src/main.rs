@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use distlab::cli::{Cli, Command, GradeArgs, Lab, ReplayArgs, RunArgs, ScenarioArgs, SweepArgs};
 use distlab::output::{OutDir, verdict};
 use distlab::scenario::{self, Check, Outcome, Params};
-use distlab::{grade, sweep};
+use distlab::{exit, grade, sweep};
 use std::path::Path;
 
 fn main() -> ExitCode {
-    // clap exits with code 2 and names the argument on bad input.
+    // clap exits with code 2 (exit::USAGE) and names the argument on bad input.
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
@@ -21,10 +21,37 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(message) => {
+        Err(Failure { code, message }) => {
             eprintln!("distlab: {message}");
-            ExitCode::FAILURE
+            ExitCode::from(code)
         }
+    }
+}
+
+/// Why a command stopped before its verdict: what to print, and the exit status.
+struct Failure {
+    /// One of [`exit`]'s statuses.
+    code: u8,
+    /// The message, without the `distlab: ` prefix.
+    message: String,
+}
+
+/// A bare message is an operational error (a file not written, cargo not started): exit 3.
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            code: exit::ERROR,
+            message,
+        }
+    }
+}
+
+/// Exit status 0 if `good`, else 1 (a check or a test failed).
+fn verdict_code(good: bool) -> ExitCode {
+    if good {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(exit::FAILED)
     }
 }
 
@@ -39,7 +66,7 @@ fn progress_bar(len: u64, what: &str) -> ProgressBar {
 }
 
 /// Prints the end of a run and writes its files; the exit code says whether the check passed.
-fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, String> {
+fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, Failure> {
     let mut latencies = outcome.latencies_us.clone();
     latencies.sort_unstable();
     let p = |q: f64| {
@@ -82,18 +109,14 @@ fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, String
         "replay:  distlab replay {lab} {}",
         outcome.params.command_line()
     );
-    Ok(if good {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(verdict_code(good))
 }
 
-fn run(args: &RunArgs) -> Result<ExitCode, String> {
+fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
     scenario_command("run", args.lab, &args.scenario, &args.out)
 }
 
-fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
+fn replay(args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let Some(test) = &args.test else {
         return scenario_command("replay", args.lab, &args.scenario, &args.out);
     };
@@ -118,11 +141,7 @@ fn replay(args: &ReplayArgs) -> Result<ExitCode, String> {
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     println!("trace: {}", trace.display());
-    Ok(if status.success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(verdict_code(status.success()))
 }
 
 /// `run` and `replay` of a scenario: the same run, announced by `verb`.
@@ -131,7 +150,7 @@ fn scenario_command(
     lab: Lab,
     scenario: &ScenarioArgs,
     out: &Path,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, Failure> {
     let out = OutDir::create(out)?;
     let params = Params::from(scenario);
     println!("distlab {verb} {} {}", lab.name(), params.command_line());
@@ -139,7 +158,7 @@ fn scenario_command(
     finish(&outcome, &out, lab.name())
 }
 
-fn sweep_command(args: &SweepArgs) -> Result<ExitCode, String> {
+fn sweep_command(args: &SweepArgs) -> Result<ExitCode, Failure> {
     let out = OutDir::create(&args.out)?;
     let base = Params::from(&args.scenario);
     let bar = progress_bar(args.param.values.len() as u64 * args.seeds, "sweep");
@@ -171,14 +190,10 @@ fn sweep_command(args: &SweepArgs) -> Result<ExitCode, String> {
         .map_err(|e| format!("cannot draw the plot: {e}"))?;
     println!("wrote {} and {}", csv_path.display(), svg_path.display());
     let violations: u64 = points.iter().map(|p| p.violations).sum();
-    Ok(if violations == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(verdict_code(violations == 0))
 }
 
-fn grade_command(args: &GradeArgs) -> Result<ExitCode, String> {
+fn grade_command(args: &GradeArgs) -> Result<ExitCode, Failure> {
     let labs = if args.labs.is_empty() {
         5
     } else {
@@ -189,16 +204,18 @@ fn grade_command(args: &GradeArgs) -> Result<ExitCode, String> {
         bar.set_message(what.to_owned());
         bar.inc(1);
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| {
+        bar.finish_and_clear();
+        Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }
+    })?;
     bar.finish_and_clear();
     print!("{}", grades.table());
     if let Some(path) = &args.json {
         println!("wrote {}", path.display());
     }
     let (score, max) = grades.total();
-    Ok(if score == max {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(verdict_code(score == max))
 }

@@ -212,19 +212,165 @@ fn sweep_writes_a_csv_and_a_plot() {
     );
 }
 
+/// Copies the fixture workspace `name` (under `tests/fixtures`) to `to`.
+fn fixture(name: &str, to: &Path) {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("a directory");
+        for entry in std::fs::read_dir(from)
+            .expect("a fixture directory")
+            .flatten()
+        {
+            let target = to.join(entry.file_name());
+            if entry.path().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).expect("a copy");
+            }
+        }
+    }
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+        to,
+    );
+}
+
 /// Copies the fake submission (a crate `paxos` whose second test fails on odd seeds).
 fn submission(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/submission");
-    for file in [
-        "Cargo.toml",
-        "paxos/Cargo.toml",
-        "paxos/src/lib.rs",
-        "paxos/tests/suite.rs",
-    ] {
-        let target = to.join(file);
-        std::fs::create_dir_all(target.parent().expect("a parent")).expect("a directory");
-        std::fs::copy(from.join(file), target).expect("a copy");
+    fixture("submission", to);
+}
+
+/// Grades `labs` of the workspace in `dir` with `args`; returns the exit status, the table
+/// and the JSON results.
+fn grade_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, serde_json::Value) {
+    let output = distlab()
+        .current_dir(dir)
+        .arg("grade")
+        .args(args)
+        .args(["--json", "results.json"])
+        .output()
+        .expect("distlab runs");
+    let table = String::from_utf8_lossy(&output.stdout).into_owned();
+    let json = std::fs::read_to_string(dir.join("results.json")).unwrap_or_else(|e| {
+        panic!(
+            "no results.json ({e}): {table}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let json = serde_json::from_str(&json).expect("valid JSON");
+    (output.status.code(), table, json)
+}
+
+/// The JSON result of the test `name` (as "LAB TEST").
+fn result<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["tests"]
+        .as_array()
+        .expect("a test list")
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no test {name} in {json}"))
+}
+
+/// A test binary that dies (abort, stack overflow) reports nothing for its tests: they must
+/// still count, as failures with a note, and so must a binary that dies on some seeds only.
+#[test]
+fn grade_counts_tests_of_crashed_binaries_as_failed() {
+    let dir = tempdir();
+    fixture("crashing", dir.path());
+    let (code, table, json) = grade_in(dir.path(), &["paxos", "--runs", "2", "--seed", "1"]);
+    assert_eq!(code, Some(1), "not every test passed: {table}");
+    // aborts_on_odd_seeds, always_passes, overflows_its_stack; the ignored test is not graded.
+    assert_eq!(json["tests"].as_array().map(Vec::len), Some(3), "{json}");
+    assert_eq!(json["max_score"].as_f64(), Some(3.0), "{json}");
+    assert_eq!(json["score"].as_f64(), Some(1.0), "{json}");
+    assert_eq!(result(&json, "paxos always_passes")["score"], 1.0);
+    for name in ["paxos aborts_on_odd_seeds", "paxos overflows_its_stack"] {
+        let test = result(&json, name);
+        assert_eq!(test["score"], 0.0, "{test}");
+        let output = test["output"].as_str().expect("its output");
+        assert!(
+            output.starts_with("no result: the test binary crashed or was killed"),
+            "{output}"
+        );
+        assert!(
+            output.contains("SIGABRT"),
+            "no tail of the output: {output}"
+        );
     }
+    assert!(
+        result(&json, "paxos overflows_its_stack")["output"]
+            .as_str()
+            .is_some_and(|o| o.contains("has overflowed its stack")),
+        "{json}"
+    );
+    assert!(
+        table.contains("paxos aborts_on_odd_seeds") && table.contains("1/2"),
+        "{table}"
+    );
+    assert!(
+        table.contains("failed with seeds 1 (no result with seeds 1: crashed, killed or timed out); replay: LABRPC_SEED=1 cargo test -p paxos --test aborts -- aborts_on_odd_seeds --exact"),
+        "{table}"
+    );
+    assert!(
+        table.contains("paxos overflows_its_stack") && table.contains("0/2"),
+        "{table}"
+    );
+    assert!(
+        table.contains("failed with seeds 1, 2 (no result with seeds 1, 2: crashed, killed or timed out); replay: LABRPC_SEED=1 cargo test -p paxos --test crash -- overflows_its_stack --exact"),
+        "{table}"
+    );
+    assert!(table.contains("1.00 / 3.00"), "{table}");
+    // With partial credit the test that crashed on one run of two earns half.
+    let (_, _, json) = grade_in(
+        dir.path(),
+        &["paxos", "--runs", "2", "--seed", "1", "--partial"],
+    );
+    assert_eq!(json["score"].as_f64(), Some(1.5), "{json}");
+}
+
+/// A run that hangs is killed at the time limit, and its unfinished test fails that run.
+#[test]
+#[allow(clippy::disallowed_methods)] // the time limit is real time: grading is not simulated
+fn grade_kills_a_hanging_run_and_fails_its_unfinished_tests() {
+    let dir = tempdir();
+    fixture("crashing", dir.path());
+    // Build first, so that the time limit (which also applies to listing the tests, the
+    // command that builds them) is spent on the runs.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = std::process::Command::new(cargo)
+        .current_dir(dir.path())
+        .args(["test", "-p", "pbkv", "--no-run", "--quiet"])
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "the fixture does not build");
+    let started = std::time::Instant::now();
+    let (code, table, json) = grade_in(
+        dir.path(),
+        &["pbkv", "--runs", "2", "--seed", "1", "--timeout", "4s"],
+    );
+    let took = started.elapsed();
+    assert_eq!(code, Some(1), "{table}");
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "the hanging run was not killed in time: {took:?}"
+    );
+    assert!(
+        table.contains("pbkv hangs_on_seed_2") && table.contains("1/2"),
+        "{table}"
+    );
+    assert!(
+        table.contains("failed with seeds 2 (no result with seeds 2: crashed, killed or timed out); replay: LABRPC_SEED=2 cargo test -p pbkv --test hang -- hangs_on_seed_2 --exact"),
+        "{table}"
+    );
+    let test = result(&json, "pbkv hangs_on_seed_2");
+    let output = test["output"].as_str().expect("its output");
+    assert!(
+        output.starts_with("no result: timed out (distlab killed the run after 4s)"),
+        "{output}"
+    );
+    assert_eq!(json["max_score"].as_f64(), Some(1.0), "{json}");
+    assert_eq!(json["score"].as_f64(), Some(0.0), "{json}");
 }
 
 #[test]
@@ -309,6 +455,19 @@ fn bad_arguments_exit_with_2_and_name_the_argument() {
         ),
         (vec!["grade", "--runs", "0"], "--runs"),
         (vec!["replay", "paxos", "--seed", "abc"], "--seed"),
+        (vec!["grade", "paxos", "--timeout", "0s"], "--timeout"),
+        // The last run's seed would be 2^64 (it overflowed before).
+        (
+            vec![
+                "grade",
+                "paxos",
+                "--seed",
+                "18446744073709551615",
+                "--runs",
+                "2",
+            ],
+            "--seed 18446744073709551615 with --runs 2",
+        ),
     ] {
         let output = distlab().args(&args).output().expect("distlab runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -329,4 +488,52 @@ fn every_subcommand_has_help_with_examples() {
             "{sub}: {help}"
         );
     }
+}
+
+/// Errors that stop distlab itself (not a failed check, not a bad argument) exit with 3.
+#[test]
+fn operational_errors_exit_with_3() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("file"), "").expect("a file");
+    let output = distlab()
+        .current_dir(dir.path())
+        .args(["run", "paxos", "--duration", "1s", "--out", "file/out"])
+        .output()
+        .expect("distlab runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("cannot create the output directory"),
+        "{stderr}"
+    );
+    let output = distlab()
+        .current_dir(dir.path())
+        .env("CARGO", dir.path().join("no-such-cargo"))
+        .args(["grade", "paxos", "--runs", "1"])
+        .output()
+        .expect("distlab runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot run cargo"), "{stderr}");
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    for sub in ["run", "replay", "sweep", "grade"] {
+        let help = stdout_of(distlab().args([sub, "--help"]));
+        for status in [
+            "Exit status:",
+            "0  success",
+            "1  ",
+            "2  bad arguments",
+            "3  distlab",
+        ] {
+            assert!(
+                help.contains(status),
+                "{sub} --help lacks {status:?}: {help}"
+            );
+        }
+    }
+    let help = stdout_of(distlab().args(["grade", "--help"]));
+    assert!(help.contains("--timeout") && help.contains("20m"), "{help}");
 }

@@ -59,6 +59,22 @@ pub enum JobError {
         /// What went wrong.
         error: TaskError,
     },
+    /// A task's executions reported [`MasterConfig::task_error_limit`] errors that are not
+    /// fatal (see [`TaskError::is_fatal`]): retrying is not helping.
+    ///
+    /// [`MasterConfig::task_error_limit`]: crate::MasterConfig::task_error_limit
+    TaskFailedRepeatedly {
+        /// The task's phase.
+        phase: Phase,
+        /// The task's number.
+        index: usize,
+        /// How many of its executions failed so.
+        failures: u32,
+        /// The worker that reported the last error.
+        worker: String,
+        /// The last error.
+        error: TaskError,
+    },
     /// The final outputs could not be merged.
     Merge(TaskError),
 }
@@ -84,6 +100,16 @@ impl fmt::Display for JobError {
                 worker,
                 error,
             } => write!(f, "{phase} task {index} failed on worker {worker}: {error}"),
+            JobError::TaskFailedRepeatedly {
+                phase,
+                index,
+                failures,
+                worker,
+                error,
+            } => write!(
+                f,
+                "{phase} task {index} failed {failures} times, last on worker {worker}: {error}"
+            ),
             JobError::Merge(e) => write!(f, "cannot merge the outputs: {e}"),
         }
     }

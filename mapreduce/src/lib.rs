@@ -34,7 +34,10 @@ pub mod worker;
 pub use app::{App, builtin_apps};
 pub use apps::{InvertedIndex, WordCount, words};
 pub use job::{JobError, JobReport, JobSpec};
-pub use master::{BACKUP_AFTER_MEAN_TIMES, Connect, Event, Master, MasterConfig};
+pub use master::{
+    BACKUP_AFTER_MEAN_TIMES, CONNECT_TIMEOUT, Connect, Event, Master, MasterConfig,
+    TASK_ERROR_LIMIT,
+};
 pub use protocol::{MAX_TASKS, Phase, TaskError};
 pub use sequential::run_sequential;
 pub use split::Split;

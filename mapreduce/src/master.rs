@@ -19,6 +19,11 @@
 //!   the pool. A call that fails (lost request or reply, killed worker) also puts the task
 //!   back; a worker whose calls fail [`MasterConfig::failures_before_drop`] times in a row
 //!   leaves the pool. A worker that is alive after all registers again and rejoins.
+//! - **Task errors.** A task that reports an error running it again cannot fix
+//!   ([`TaskError::is_fatal`]: bad input, unknown application, corrupt data) fails the job.
+//!   Any other error (a disk full, a panic) counts as a failed call, and the task waits for
+//!   a worker it has not failed on (or any, if the pool has no other); after
+//!   [`MasterConfig::task_error_limit`] such errors the job fails, naming the task.
 //! - **Joining.** A registration of a worker not in the pool makes the master connect to it.
 //!   On TCP the connection is made beside the scheduling, never in its way, and given up
 //!   after [`MasterConfig::connect_timeout`]: a registration naming an address that never
@@ -68,6 +73,10 @@ pub struct MasterConfig {
     /// the phase's completed executions (none before one has completed). 0 (or less, or NaN)
     /// backs up any running task at once; `f64::INFINITY` never does.
     pub backup_after: f64,
+    /// Errors a task's executions may report that are not fatal (a disk full, a panic: see
+    /// [`TaskError::is_fatal`]) before the job fails, at least 1. Such a task waits for
+    /// another worker; it runs again on one where it failed only if the pool has no other.
+    pub task_error_limit: u32,
     /// On TCP, how long the master tries to connect to a worker that registered before it
     /// gives up (the worker registers again). A simulated connection is immediate.
     pub connect_timeout: Duration,
@@ -75,6 +84,10 @@ pub struct MasterConfig {
 
 /// [`MasterConfig::backup_after`]'s default: half as long again as a typical task.
 pub const BACKUP_AFTER_MEAN_TIMES: f64 = 1.5;
+
+/// [`MasterConfig::task_error_limit`]'s default: Hadoop's number of attempts of a task
+/// (`mapreduce.map.maxattempts`).
+pub const TASK_ERROR_LIMIT: u32 = 4;
 
 /// [`MasterConfig::connect_timeout`]'s default: ample for a worker that is up (a connection
 /// on a LAN takes well under a millisecond), short next to the operating system's own limit
@@ -95,6 +108,7 @@ impl MasterConfig {
             failures_before_drop: 3,
             backup_tasks: true,
             backup_after: BACKUP_AFTER_MEAN_TIMES,
+            task_error_limit: TASK_ERROR_LIMIT,
             connect_timeout: CONNECT_TIMEOUT,
         }
     }
@@ -221,12 +235,16 @@ pub struct Master {
 }
 
 /// Per-task state within a phase.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 struct TaskState {
     done: bool,
     running: u32,
     /// When its latest execution other than a backup started.
     started: Option<Instant>,
+    /// Executions that reported an error that is not fatal (see [`TaskError::is_fatal`]).
+    errors: u32,
+    /// The workers those executions ran on.
+    failed_on: BTreeSet<String>,
 }
 
 /// The durations of a phase's completed executions, for telling a straggler.
@@ -392,17 +410,36 @@ impl Master {
                 .filter(|_| self.config.backup_tasks);
             // When a running task becomes slow enough for a backup, if an idle worker waits.
             let mut backup_due = None;
-            while let Some((worker, slot)) = self.pool.iter_mut().find(|(_, slot)| !slot.busy) {
-                let (index, backup) = match waiting.pop_front() {
-                    Some(index) => (index, false),
+            let idle: Vec<String> = (self.pool.iter())
+                .filter(|(_, slot)| !slot.busy)
+                .map(|(worker, _)| worker.clone())
+                .collect();
+            for worker in idle {
+                // A task is not run again on a worker where it failed, while the pool has
+                // another.
+                let pool = &self.pool;
+                let may_run = |index: usize| {
+                    let failed_on = &state[index].failed_on;
+                    !failed_on.contains(&worker) || pool.keys().all(|w| failed_on.contains(w))
+                };
+                let picked = match waiting.iter().position(|&index| may_run(index)) {
+                    Some(at) => waiting.remove(at).map(|index| (index, false)),
+                    // The waiting tasks wait for other workers; no backups while any waits.
+                    None if !waiting.is_empty() => None,
                     None => match backup_after.map(|after| backup_candidate(&state, after)) {
-                        Some(Candidate::Now(index)) => (index, true),
+                        Some(Candidate::Now(index)) => may_run(index).then_some((index, true)),
                         Some(Candidate::At(due)) => {
                             backup_due = Some(due);
                             break;
                         }
                         Some(Candidate::None) | None => break,
                     },
+                };
+                let Some((index, backup)) = picked else {
+                    continue;
+                };
+                let Some(slot) = self.pool.get_mut(&worker) else {
+                    continue;
                 };
                 slot.busy = true;
                 let task = &mut state[index];
@@ -480,12 +517,33 @@ impl Master {
                         error,
                     });
                 }
-                Outcome::Replied(Ok(Err(error))) => (error.to_string(), false),
-                Outcome::Replied(Err(error)) => (error.to_string(), false),
-                Outcome::Silent => ("stopped answering pings".to_string(), true),
+                // A worker shutting down says nothing about the task.
+                Outcome::Replied(Ok(Err(TaskError::Stopped))) => {
+                    (TaskError::Stopped.to_string(), false, None)
+                }
+                Outcome::Replied(Ok(Err(error))) => (error.to_string(), false, Some(error)),
+                Outcome::Replied(Err(error)) => (error.to_string(), false, None),
+                Outcome::Silent => ("stopped answering pings".to_string(), true, None),
             };
-            let (reason, dead) = failure;
+            let (reason, dead, task_error) = failure;
             report.failed_attempts += 1;
+            // An error the task reported itself: counted, and the task avoids this worker.
+            let mut gave_up = None;
+            if let Some(error) = task_error
+                && !task.done
+            {
+                task.errors += 1;
+                task.failed_on.insert(worker.clone());
+                if task.errors >= self.config.task_error_limit.max(1) {
+                    gave_up = Some(JobError::TaskFailedRepeatedly {
+                        phase,
+                        index,
+                        failures: task.errors,
+                        worker: worker.clone(),
+                        error,
+                    });
+                }
+            }
             // Invariant: a task not done is either waiting or running somewhere.
             if !task.done && task.running == 0 {
                 waiting.push_front(index);
@@ -496,6 +554,9 @@ impl Master {
                 worker: worker.clone(),
                 reason,
             });
+            if let Some(error) = gave_up {
+                return Err(error);
+            }
             if let Some(slot) = self.pool.get_mut(&worker) {
                 slot.busy = false;
                 slot.failures += 1;

@@ -80,6 +80,20 @@ pub struct TaskArgs {
 }
 
 /// Why a worker could not run a task.
+///
+/// Some errors are the task's own: the same input, job and application fail the same way on
+/// any worker, and fail the job ([`TaskError::is_fatal`]). The others belong to one worker
+/// or one moment, and the task runs again on another worker, a bounded number of times
+/// ([`MasterConfig::task_error_limit`](crate::MasterConfig::task_error_limit)):
+///
+/// | error | fatal | why |
+/// |---|---|---|
+/// | `UnknownApp`, `Invalid` | yes | the job asks for what no worker does |
+/// | `NotUtf8`, `Corrupt` | yes | the bytes in shared storage are what they are |
+/// | `Storage(NotFound)`, `Storage(NotAJob)` | yes | an input or job file is missing from the storage every worker shares |
+/// | `Storage(Io)` | no | disk full, too many open files, a network file system's hiccup |
+/// | `Crashed` | no | a panic, or the task's thread lost; if the application panics on this input every time, the limit ends the job |
+/// | `Stopped` | no | the worker is shutting down; not counted against the task |
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TaskError {
     /// The worker does not know the application.
@@ -120,9 +134,21 @@ pub enum TaskError {
 
 impl TaskError {
     /// Whether the error is the input's or the job's, so that running the task again, on
-    /// this worker or another, would fail the same way. Such an error fails the job.
+    /// this worker or another, would fail the same way. Such an error fails the job. See
+    /// the table at [`TaskError`].
     pub fn is_fatal(&self) -> bool {
-        !matches!(self, TaskError::Stopped)
+        match self {
+            TaskError::UnknownApp { .. }
+            | TaskError::Invalid { .. }
+            | TaskError::NotUtf8 { .. }
+            | TaskError::Corrupt { .. }
+            | TaskError::Storage(StorageError::NotFound { .. } | StorageError::NotAJob { .. }) => {
+                true
+            }
+            TaskError::Storage(StorageError::Io { .. })
+            | TaskError::Crashed { .. }
+            | TaskError::Stopped => false,
+        }
     }
 }
 
@@ -177,3 +203,43 @@ pub trait WorkerService {
 pub type MasterEnd = labrpc::ClientEnd<MasterServiceRequest, MasterServiceResponse>;
 /// A client end to a worker.
 pub type WorkerEnd = labrpc::ClientEnd<WorkerServiceRequest, WorkerServiceResponse>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule of [`TaskError`]'s table: the task's own errors are fatal, a worker's or a
+    /// moment's are not.
+    #[test]
+    fn only_errors_that_retrying_cannot_fix_are_fatal() {
+        let text = || String::from("x");
+        let fatal = [
+            TaskError::UnknownApp { app: text() },
+            TaskError::Invalid { reason: text() },
+            TaskError::NotUtf8 {
+                file: text(),
+                offset: 0,
+            },
+            TaskError::Corrupt {
+                file: text(),
+                detail: text(),
+            },
+            TaskError::Storage(StorageError::NotFound { path: text() }),
+            TaskError::Storage(StorageError::NotAJob { path: text() }),
+        ];
+        let retried = [
+            TaskError::Storage(StorageError::Io {
+                path: text(),
+                detail: text(),
+            }),
+            TaskError::Crashed { detail: text() },
+            TaskError::Stopped,
+        ];
+        for error in fatal {
+            assert!(error.is_fatal(), "{error:?}");
+        }
+        for error in retried {
+            assert!(!error.is_fatal(), "{error:?}");
+        }
+    }
+}

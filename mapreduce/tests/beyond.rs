@@ -1,17 +1,19 @@
 //! Beyond Go's tests: a worker killed mid-task, an unreliable network, a straggler with and
-//! without backup tasks, no backups among equal workers, a worker that answers garbage, bad input, and replay by seed.
+//! without backup tasks, no backups among equal workers, a worker that answers garbage, bad
+//! input, storage errors that retrying fixes and that it does not, and replay by seed.
 
 mod common;
 
 use common::*;
 use labrpc::Network;
 use mapreduce::{
-    Event, JobError, JobSpec, Master, MasterConfig, MemStore, Phase, TaskError, Worker,
-    WorkerConfig,
+    Event, JobError, JobSpec, Master, MasterConfig, MemStore, Phase, Split, Storage, StorageError,
+    TaskError, Worker, WorkerConfig,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tarpc::context::Context;
 
@@ -294,4 +296,279 @@ fn same_seed_same_output_and_trace() {
     let second = run();
     assert!(!first.2.is_empty());
     assert_eq!(first, second, "seed {seed} gave two different runs");
+}
+
+/// A worker's view of the shared store in which reads of one file (an input, or a job's
+/// file in any job; `""`: every file) fail with `error`, the first `times` times
+/// (`u32::MAX`: always).
+struct Failing {
+    store: MemStore,
+    file: &'static str,
+    times: AtomicU32,
+    error: StorageError,
+}
+
+impl Failing {
+    fn new(store: &MemStore, file: &'static str, times: u32, error: StorageError) -> Arc<Failing> {
+        Arc::new(Failing {
+            store: store.clone(),
+            file,
+            times: AtomicU32::new(times),
+            error,
+        })
+    }
+
+    fn check(&self, file: &str) -> Result<(), StorageError> {
+        if !self.file.is_empty() && file != self.file {
+            return Ok(());
+        }
+        let fail = (self.times)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| match left {
+                0 => None,
+                u32::MAX => Some(u32::MAX),
+                left => Some(left - 1),
+            })
+            .is_ok();
+        if fail {
+            Err(self.error.clone())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Storage for Failing {
+    fn input_len(&self, file: &str) -> Result<u64, StorageError> {
+        self.store.input_len(file)
+    }
+    fn read_split(&self, split: &Split) -> Result<Vec<u8>, StorageError> {
+        self.check(&split.file)?;
+        self.store.read_split(split)
+    }
+    fn create_job(&self) -> Result<String, StorageError> {
+        self.store.create_job()
+    }
+    fn write(&self, job: &str, name: &str, data: &[u8]) -> Result<(), StorageError> {
+        self.store.write(job, name, data)
+    }
+    fn read(&self, job: &str, name: &str) -> Result<Vec<u8>, StorageError> {
+        self.check(name)?;
+        self.store.read(job, name)
+    }
+    fn remove_job(&self, job: &str) -> Result<(), StorageError> {
+        self.store.remove_job(job)
+    }
+}
+
+fn io_error(detail: &str) -> StorageError {
+    StorageError::Io {
+        path: "somewhere".into(),
+        detail: detail.into(),
+    }
+}
+
+/// The attempts that failed, `(phase, task, worker, reason)`, and who did each task.
+#[derive(Default)]
+struct Seen {
+    failed: Vec<(Phase, usize, String, String)>,
+    done: Vec<(Phase, usize, String)>,
+    lost: Vec<String>,
+}
+
+impl Seen {
+    fn observe(&mut self, event: &Event) {
+        match event {
+            Event::AttemptFailed {
+                phase,
+                task,
+                worker,
+                reason,
+            } => self
+                .failed
+                .push((*phase, *task, worker.clone(), reason.clone())),
+            Event::TaskDone {
+                phase,
+                task,
+                worker,
+            } => self.done.push((*phase, *task, worker.clone())),
+            Event::WorkerLost { worker } => self.lost.push(worker.clone()),
+            _ => {}
+        }
+    }
+}
+
+/// A transient storage error (a disk full for a moment) fails one execution; the task runs
+/// again, on the other worker, and the job completes.
+#[test]
+fn a_transient_storage_error_is_retried_on_another_worker() {
+    labrpc::sim::run(|net: Network| async move {
+        let (mut master, store) = master_with_numbers(&net, N, MasterConfig::simulated());
+        let flaky = Failing::new(
+            &store,
+            "numbers.txt",
+            1,
+            io_error("no space left on device"),
+        );
+        for name in ["w0", "w1"] {
+            Worker::start(
+                &net,
+                name,
+                MASTER,
+                apps(),
+                flaky.clone(),
+                WorkerConfig::simulated(),
+            );
+        }
+        let mut seen = Seen::default();
+        let report = master
+            .run(&numbers_job(10, 5), &mut |e| seen.observe(e))
+            .await
+            .expect("the job succeeded");
+        check_numbers(&report, N);
+        assert_eq!(report.failed_attempts, 1, "{report:?}");
+        let [(phase, task, worker, reason)] = &seen.failed[..] else {
+            panic!("{:?}", seen.failed)
+        };
+        assert_eq!(*phase, Phase::Map);
+        assert!(reason.contains("no space left on device"), "{reason}");
+        let again = seen.done.iter().find(|(p, t, _)| p == phase && t == task);
+        let (_, _, by) = again.expect("the task was done");
+        assert_ne!(by, worker, "the task ran again on the worker it failed on");
+        assert_eq!(store.jobs(), 0);
+    });
+}
+
+/// A worker whose disk always fails leaves the pool (and again each time it rejoins); every
+/// task it fails runs elsewhere, and the job completes.
+#[test]
+fn a_worker_whose_disk_fails_is_dropped_and_the_job_completes() {
+    labrpc::sim::run(|net: Network| async move {
+        let (mut master, store) = master_with_numbers(&net, N, MasterConfig::simulated());
+        for name in ["w0", "w1"] {
+            worker(&net, &store, name, WorkerConfig::simulated());
+        }
+        let broken = Failing::new(&store, "", u32::MAX, io_error("input/output error"));
+        let slow = WorkerConfig {
+            task_time: Duration::from_millis(50),
+            ..WorkerConfig::simulated()
+        };
+        Worker::start(&net, "broken", MASTER, apps(), broken, slow);
+        let mut seen = Seen::default();
+        let spec = numbers_job(40, 20);
+        let mut observe = |e: &Event| seen.observe(e);
+        let job = master.run(&spec, &mut observe);
+        let report = tokio::time::timeout(Duration::from_secs(600), job)
+            .await
+            .expect("the job finished")
+            .expect("the job succeeded");
+        check_numbers(&report, N);
+        assert!(seen.lost.contains(&"broken".to_string()), "{report:?}");
+        assert!(
+            seen.failed.iter().all(|f| f.2 == "broken"),
+            "{:?}",
+            seen.failed
+        );
+        assert!(!report.completed_by.contains_key("broken"));
+        // Each task failed there once at most: it waits for another worker.
+        let mut failed: Vec<(Phase, usize)> = seen.failed.iter().map(|f| (f.0, f.1)).collect();
+        failed.sort();
+        failed.dedup();
+        assert!(!failed.is_empty());
+        assert_eq!(failed.len(), seen.failed.len(), "{:?}", seen.failed);
+        assert_eq!(store.jobs(), 0);
+    });
+}
+
+/// An error that does not go away fails the job after `task_error_limit` executions of the
+/// task, naming it; a missing file fails it at the first error.
+#[test]
+fn errors_that_retrying_does_not_fix_fail_the_job() {
+    labrpc::sim::run(|net: Network| async move {
+        let (mut master, store) = master_with_numbers(&net, N, MasterConfig::simulated());
+        let error = io_error("input/output error");
+        let always = Failing::new(&store, "mr-0-0", u32::MAX, error.clone());
+        for name in ["w0", "w1"] {
+            Worker::start(
+                &net,
+                name,
+                MASTER,
+                apps(),
+                always.clone(),
+                WorkerConfig::simulated(),
+            );
+        }
+        let mut seen = Seen::default();
+        let spec = numbers_job(4, 2);
+        let mut observe = |e: &Event| seen.observe(e);
+        let job = master.run(&spec, &mut observe);
+        let result = tokio::time::timeout(Duration::from_secs(600), job)
+            .await
+            .expect("the job ended");
+        let Err(failed) = result else {
+            panic!("the job succeeded")
+        };
+        let limit = MasterConfig::simulated().task_error_limit;
+        assert!(
+            matches!(
+                &failed,
+                JobError::TaskFailedRepeatedly {
+                    phase: Phase::Reduce,
+                    index: 0,
+                    failures,
+                    error: TaskError::Storage(e),
+                    ..
+                } if *failures == limit && *e == error
+            ),
+            "{failed:?}"
+        );
+        let message = failed.to_string();
+        assert!(
+            message.contains(&format!("reduce task 0 failed {limit} times")),
+            "{message}"
+        );
+        assert_eq!(seen.failed.len(), limit as usize, "{:?}", seen.failed);
+        assert_eq!(store.jobs(), 0);
+
+        // Another master and workers: a missing intermediate file is not retried.
+        let store = MemStore::new();
+        store.add_input("numbers.txt", numbers(N));
+        let mut master = Master::start(
+            &net,
+            "m2",
+            MasterConfig::simulated(),
+            Arc::new(store.clone()),
+        );
+        let missing = StorageError::NotFound {
+            path: "mr-0-0".into(),
+        };
+        let gone = Failing::new(&store, "mr-0-0", u32::MAX, missing.clone());
+        for name in ["v0", "v1"] {
+            Worker::start(
+                &net,
+                name,
+                "m2",
+                apps(),
+                gone.clone(),
+                WorkerConfig::simulated(),
+            );
+        }
+        let mut seen = Seen::default();
+        let result = master
+            .run(&numbers_job(4, 2), &mut |e| seen.observe(e))
+            .await;
+        assert!(
+            matches!(
+                &result,
+                Err(JobError::Task {
+                    phase: Phase::Reduce,
+                    index: 0,
+                    error: TaskError::Storage(e),
+                    ..
+                }) if *e == missing
+            ),
+            "{result:?}"
+        );
+        assert!(seen.failed.is_empty(), "{:?}", seen.failed);
+        assert_eq!(store.jobs(), 0);
+    });
 }

@@ -1,13 +1,20 @@
 //! Real mode over TCP on loopback: a master process and two worker processes of two task
 //! slots each, one of them killed with SIGKILL in the middle of the job; and the command
 //! line's errors.
+#![allow(clippy::disallowed_methods)] // real processes and wall-clock time, no simulation
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 const EXE: &str = env!("CARGO_BIN_EXE_mapreduce");
+
+/// How long the killing test may take before it fails with the master's log: tens of times
+/// what it takes on a loaded 2-core machine.
+const TEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn plain_word_count(texts: &[String]) -> String {
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
@@ -24,17 +31,11 @@ fn plain_word_count(texts: &[String]) -> String {
     counts.iter().map(|(w, n)| format!("{w}: {n}\n")).collect()
 }
 
-fn spawn_worker(master: &str) -> Child {
+/// A worker process of `SLOTS` slots, listening from `listen` on (slot i on port P+i).
+fn spawn_worker(master: &str, listen: &str) -> Child {
     Command::new(EXE)
-        .args([
-            "worker",
-            "--master",
-            master,
-            "--task-delay-ms",
-            "300",
-            "--slots",
-            "2",
-        ])
+        .args(["worker", "--master", master, "--listen", listen])
+        .args(["--task-delay-ms", "300", "--slots", &SLOTS.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -42,6 +43,88 @@ fn spawn_worker(master: &str) -> Child {
         .expect("start a worker process")
 }
 
+/// A task on the victim that started less than this long ago (tasks take 300 ms) is far
+/// from its end.
+const FRESH: Duration = Duration::from_millis(150);
+
+/// Slots per worker process.
+const SLOTS: usize = 2;
+
+/// A port P such that P..P+n are free now (as `benches/wordcount.rs` finds them).
+fn free_ports(n: usize) -> u16 {
+    loop {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+        let port = first.local_addr().expect("its address").port();
+        let rest_free = (1..n).all(|i| {
+            u16::try_from(usize::from(port) + i)
+                .is_ok_and(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
+        });
+        if rest_free {
+            return port;
+        }
+    }
+}
+
+/// Child processes, killed and reaped when the test ends however it ends.
+struct Children(Vec<Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What a line of the master's `--verbose` log says about a task execution.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    Started,
+    Done,
+    Failed,
+}
+
+/// `(what, "phase task", worker)` of a log line about a task, as `describe` in `main.rs`
+/// writes it: "map task 3 started on ADDR", "... done by ADDR", "... failed on ADDR: why".
+fn parse(line: &str) -> Option<(Line, String, String)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let [phase, "task", task, verb, preposition, worker, ..] = words[..] else {
+        return None;
+    };
+    let what = match (verb, preposition) {
+        ("started", "on") => Line::Started,
+        ("done", "by") => Line::Done,
+        ("failed", "on") => Line::Failed,
+        _ => return None,
+    };
+    let worker = worker.trim_end_matches(':').to_owned();
+    Some((what, format!("{phase} {task}"), worker))
+}
+
+#[test]
+fn log_lines_parse() {
+    let at = "127.0.0.1:4000".to_string();
+    assert_eq!(
+        parse("map task 3 started on 127.0.0.1:4000 (backup)"),
+        Some((Line::Started, "map 3".into(), at.clone()))
+    );
+    assert_eq!(
+        parse("reduce task 0 done by 127.0.0.1:4000"),
+        Some((Line::Done, "reduce 0".into(), at.clone()))
+    );
+    assert_eq!(
+        parse("map task 7 failed on 127.0.0.1:4000: connection reset"),
+        Some((Line::Failed, "map 7".into(), at))
+    );
+    assert_eq!(parse("worker 127.0.0.1:4000 joined"), None);
+}
+
+/// The victim worker process (listening on known ports, so the master's log tells what it
+/// runs) is killed while it runs a task on each of its slots (or on one, if by the fourth
+/// task done it has never run two at once): each of those executions fails and its task
+/// runs again on the survivor; the output is exact. A master that hangs fails the test
+/// after [`TEST_TIMEOUT`] with its log.
 #[test]
 fn worker_killed_with_sigkill_mid_job() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -62,6 +145,7 @@ fn worker_killed_with_sigkill_mid_job() {
         files.push(path.display().to_string());
     }
     let output = dir.path().join("out.txt");
+    let began = Instant::now();
     let mut master = Command::new(EXE)
         .args([
             "master",
@@ -85,8 +169,33 @@ fn worker_killed_with_sigkill_mid_job() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the master process");
-    let mut lines = BufReader::new(master.stderr.take().expect("the master's stderr")).lines();
-    let first = lines.next().expect("a first line").expect("text");
+    let stderr = master.stderr.take().expect("the master's stderr");
+    // Children: 0 the master, 1 the victim, 2 the survivor.
+    let mut children = Children(vec![master]);
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log: Vec<String> = Vec::new();
+    let next_line = |log: &mut Vec<String>| -> Option<String> {
+        let left = TEST_TIMEOUT.saturating_sub(began.elapsed());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                log.push(line.clone());
+                Some(line)
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("no end after {TEST_TIMEOUT:?}:\n{}", log.join("\n"))
+            }
+        }
+    };
+    let first = next_line(&mut log).expect("a first line");
     let addr = first
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
@@ -98,38 +207,116 @@ fn worker_killed_with_sigkill_mid_job() {
         .expect("send junk");
     drop(junk);
 
-    let mut victim = spawn_worker(&addr);
-    let mut survivor = spawn_worker(&addr);
+    let victim_port = free_ports(SLOTS);
+    let victim_slots: BTreeSet<String> = (0..SLOTS)
+        .map(|i| format!("127.0.0.1:{}", usize::from(victim_port) + i))
+        .collect();
+    // The victim first: it surely gets tasks. The survivor once the victim has joined.
+    children
+        .0
+        .push(spawn_worker(&addr, &format!("127.0.0.1:{victim_port}")));
+    let mut survivor_started = false;
+
     let mut done = 0;
-    let mut killed = false;
-    let mut failures = 0;
-    let mut log = Vec::new();
-    for line in lines {
-        let line = line.expect("text");
-        done += usize::from(line.contains(" done by "));
-        failures += usize::from(line.contains(" failed on "));
-        if done == 4 && !killed {
-            // Tasks take 300 ms and all four slots are busy: the victim is mid-task twice.
-            victim.kill().expect("SIGKILL the worker");
-            killed = true;
+    // The victim's executions running now, as far as the log has told: task -> (slot, when
+    // the log said it started).
+    let mut on_victim: BTreeMap<String, (String, Instant)> = BTreeMap::new();
+    // The victim's executions running when it was killed.
+    let mut at_kill: Option<BTreeMap<String, (String, Instant)>> = None;
+    // Of those, the ones that completed after all (their reply was on its way) or failed.
+    let mut completed_anyway = BTreeSet::new();
+    let mut failed = BTreeSet::new();
+    // Tasks done by the survivor, and tasks that had a backup execution.
+    let mut done_elsewhere = BTreeSet::new();
+    let mut backed_up = BTreeSet::new();
+    while let Some(line) = next_line(&mut log) {
+        let joined = line
+            .strip_prefix("worker ")
+            .and_then(|l| l.strip_suffix(" joined"));
+        if !survivor_started && joined.is_some_and(|worker| victim_slots.contains(worker)) {
+            children.0.push(spawn_worker(&addr, "127.0.0.1:0"));
+            survivor_started = true;
         }
-        log.push(line);
+        let Some((what, task, worker)) = parse(&line) else {
+            continue;
+        };
+        if line.ends_with("(backup)") {
+            backed_up.insert(task.clone());
+        }
+        let victim = victim_slots.contains(&worker);
+        done += usize::from(what == Line::Done);
+        match (&what, victim, &at_kill) {
+            (Line::Done, false, _) => {
+                done_elsewhere.insert(task.clone());
+            }
+            (Line::Started, true, None) => {
+                on_victim.insert(task.clone(), (worker.clone(), Instant::now()));
+            }
+            (Line::Done | Line::Failed, true, None) => {
+                on_victim.remove(&task);
+            }
+            (Line::Done, true, Some(_)) => {
+                completed_anyway.insert(task.clone());
+            }
+            (Line::Failed, true, Some(_)) => {
+                failed.insert(task.clone());
+            }
+            _ => {}
+        }
+        let busy = on_victim.len();
+        // Mid-job: once a task is done, when both slots are busy with tasks that started
+        // lately (tasks take 300 ms: far from their end); or, if by the fourth task done
+        // that never happened, when one slot is busy.
+        let fresh = on_victim
+            .values()
+            .all(|(_, started)| started.elapsed() < FRESH);
+        let due = (busy == SLOTS && fresh && done >= 1) || (busy >= 1 && done >= 4);
+        if at_kill.is_none() && due {
+            children.0[1].kill().expect("SIGKILL the victim");
+            let running: Vec<String> = (on_victim.iter())
+                .map(|(task, (slot, _))| format!("{task} on {slot}"))
+                .collect();
+            log.push(format!(
+                "[test] SIGKILL the victim while it runs {running:?}"
+            ));
+            at_kill = Some(on_victim.clone());
+        }
     }
-    if !killed {
-        let _ = victim.kill();
+    let status = children.0[0].wait().expect("the master exits");
+    let log = log.join("\n");
+    assert!(status.success(), "the master failed:\n{log}");
+    let at_kill = at_kill.unwrap_or_else(|| panic!("the victim never ran a task:\n{log}"));
+    // An execution the log showed running may have completed just before the kill, its line
+    // not read yet; every other one was cut short: its task is done by the survivor, and
+    // the execution fails (unless a backup's completion ended the phase first: then the
+    // master abandons the call and logs nothing).
+    let cut_short: Vec<&String> = (at_kill.keys())
+        .filter(|task| !completed_anyway.contains(*task))
+        .collect();
+    assert!(!cut_short.is_empty(), "no task was cut short:\n{log}");
+    for task in cut_short {
+        assert!(
+            done_elsewhere.contains(task),
+            "{task} did not run again:\n{log}"
+        );
+        assert!(
+            failed.contains(task) || backed_up.contains(task),
+            "{task} did not fail:\n{log}"
+        );
     }
-    victim.wait().expect("reap the killed worker");
-    let status = master.wait().expect("the master exits");
-    assert!(status.success(), "master failed:\n{}", log.join("\n"));
-    assert!(killed, "the job ended before the kill:\n{}", log.join("\n"));
-    assert!(
-        failures >= 2,
-        "the victim's two tasks did not fail:\n{}",
-        log.join("\n")
-    );
     let got = std::fs::read_to_string(&output).expect("the output file");
     assert_eq!(got, plain_word_count(&texts));
-    assert!(survivor.wait().expect("the survivor exits").success());
+    let survivor = children.0.get_mut(2).expect("the survivor was started");
+    loop {
+        match survivor.try_wait().expect("the survivor's status") {
+            Some(status) => {
+                assert!(status.success(), "the survivor failed");
+                break;
+            }
+            None if began.elapsed() > TEST_TIMEOUT => panic!("the survivor did not exit"),
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
     let left: Vec<_> = std::fs::read_dir(&work).expect("work dir").collect();
     assert!(left.is_empty(), "job directory not removed: {left:?}");
 }

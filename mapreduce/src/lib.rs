@@ -41,5 +41,5 @@ pub use master::{
 pub use protocol::{MAX_TASKS, Phase, TaskError};
 pub use sequential::run_sequential;
 pub use split::Split;
-pub use storage::{DirStore, MemStore, Storage, StorageError};
+pub use storage::{DirStore, MemStore, SplitBytes, Storage, StorageError};
 pub use worker::{Exit, Worker, WorkerConfig};

@@ -21,7 +21,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::split::{Split, own_lines, own_range};
+use crate::split::{Split, own_range};
 
 /// What went wrong with a file. It crosses the network in a worker's reply, so it carries
 /// its detail as text.
@@ -60,12 +60,23 @@ impl fmt::Display for StorageError {
 
 impl std::error::Error for StorageError {}
 
+/// The lines of a split, as [`Storage::read_split`] returns them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SplitBytes {
+    /// The offset in the file of `bytes[0]`: the first line start at or after the split's
+    /// start (so that errors can name a byte of the file).
+    pub begin: u64,
+    /// The lines.
+    pub bytes: Vec<u8>,
+}
+
 /// The shared place of a job's data. See the [module docs](self).
 pub trait Storage: Send + Sync {
     /// The size in bytes of input file `file`.
     fn input_len(&self, file: &str) -> Result<u64, StorageError>;
-    /// The bytes of a split: the lines that start in its range (see [`own_lines`]).
-    fn read_split(&self, split: &Split) -> Result<Vec<u8>, StorageError>;
+    /// The bytes of a split: the lines that start in its range (see [`own_lines`](crate::split::own_lines)), and
+    /// where in the file they begin.
+    fn read_split(&self, split: &Split) -> Result<SplitBytes, StorageError>;
     /// Makes a new, empty job and returns its name (for [`DirStore`], its directory).
     fn create_job(&self) -> Result<String, StorageError>;
     /// Writes file `name` of job `job`, replacing it whole if it exists.
@@ -129,7 +140,7 @@ impl Storage for MemStore {
         Ok(data.len() as u64)
     }
 
-    fn read_split(&self, split: &Split) -> Result<Vec<u8>, StorageError> {
+    fn read_split(&self, split: &Split) -> Result<SplitBytes, StorageError> {
         let data = self
             .inner
             .lock()
@@ -142,7 +153,11 @@ impl Storage for MemStore {
         // The split comes from the network: its bounds may be anything.
         let base = usize::try_from(split.start.saturating_sub(1))
             .map_or(data.len(), |b| b.min(data.len()));
-        Ok(own_lines(&data[base..], split.start, split.end).to_vec())
+        let owned = own_range(&data[base..], split.start, split.end);
+        Ok(SplitBytes {
+            begin: (base + owned.start) as u64,
+            bytes: data[base..][owned].to_vec(),
+        })
     }
 
     fn create_job(&self) -> Result<String, StorageError> {
@@ -254,7 +269,7 @@ impl Storage for DirStore {
         Ok(meta.len())
     }
 
-    fn read_split(&self, split: &Split) -> Result<Vec<u8>, StorageError> {
+    fn read_split(&self, split: &Split) -> Result<SplitBytes, StorageError> {
         let path = Path::new(&split.file);
         let fail = |e| io_error(path, e);
         let mut file = std::fs::File::open(path).map_err(fail)?;
@@ -264,7 +279,7 @@ impl Storage for DirStore {
         let len = file.metadata().map_err(fail)?.len();
         let end = split.end.min(len);
         if split.start >= end {
-            return Ok(Vec::new());
+            return Ok(SplitBytes::default());
         }
         // From here `base < start < end <= len`, or `start == base == 0`.
         let base = split.start.saturating_sub(1);
@@ -294,7 +309,10 @@ impl Storage for DirStore {
         let owned = own_range(&data, split.start, end);
         data.truncate(owned.end);
         data.drain(..owned.start);
-        Ok(data)
+        Ok(SplitBytes {
+            begin: base + owned.start as u64,
+            bytes: data,
+        })
     }
 
     fn create_job(&self) -> Result<String, StorageError> {
@@ -383,7 +401,11 @@ mod tests {
             };
             for store in [&disk as &dyn Storage, &mem] {
                 let got = store.read_split(&split).expect("a read");
-                assert_eq!(got, want, "{start}..{end}");
+                assert_eq!(got.bytes, want, "{start}..{end}");
+                if !want.is_empty() {
+                    let begin = got.begin as usize;
+                    assert_eq!(&text[begin..begin + want.len()], want, "{start}..{end}");
+                }
             }
         }
         let missing = Split {

@@ -53,10 +53,10 @@ pub fn run(app: &dyn App, store: &dyn Storage, job: &str, task: &Task) -> Result
             split,
             reduce_tasks,
         } => {
-            let bytes = store.read_split(split)?;
-            let text = std::str::from_utf8(&bytes).map_err(|e| TaskError::NotUtf8 {
+            let lines = store.read_split(split)?;
+            let text = std::str::from_utf8(&lines.bytes).map_err(|e| TaskError::NotUtf8 {
                 file: split.file.clone(),
-                offset: split.start.saturating_add(e.valid_up_to() as u64),
+                offset: lines.begin.saturating_add(e.valid_up_to() as u64),
             })?;
             for (reduce, data) in map(app, &split.file, text, *reduce_tasks)
                 .into_iter()
@@ -187,6 +187,30 @@ mod tests {
     use super::*;
     use crate::split::Split;
     use crate::{MemStore, WordCount};
+
+    /// A non-UTF-8 byte is named by its offset in the file, also when the split starts in
+    /// the middle of a line (its text begins at the next line).
+    #[test]
+    fn a_bad_byte_is_named_by_its_offset_in_the_file() {
+        let store = MemStore::new();
+        store.add_input("in.txt", b"ab\ncd\xff\n".to_vec());
+        let job = store.create_job().expect("a job");
+        for start in [0, 1, 2, 3] {
+            let task = Task::Map {
+                index: 0,
+                split: Split {
+                    file: "in.txt".into(),
+                    start,
+                    end: 7,
+                },
+                reduce_tasks: 1,
+            };
+            match run(&WordCount, &store, &job, &task) {
+                Err(TaskError::NotUtf8 { offset, .. }) => assert_eq!(offset, 5, "start {start}"),
+                other => panic!("start {start}: {other:?}"),
+            }
+        }
+    }
 
     /// A task comes from the network: one that sizes something absurdly is refused with a
     /// clear error, and extreme split bounds never panic.

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use labrpc::Network;
 use mapreduce::{
-    Event, JobError, JobSpec, Master, MasterConfig, MemStore, Phase, Split, Storage, StorageError,
-    TaskError, Worker, WorkerConfig,
+    Event, JobError, JobSpec, Master, MasterConfig, MemStore, Phase, Split, SplitBytes, Storage,
+    StorageError, TaskError, Worker, WorkerConfig,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -341,7 +341,7 @@ impl Storage for Failing {
     fn input_len(&self, file: &str) -> Result<u64, StorageError> {
         self.store.input_len(file)
     }
-    fn read_split(&self, split: &Split) -> Result<Vec<u8>, StorageError> {
+    fn read_split(&self, split: &Split) -> Result<SplitBytes, StorageError> {
         self.check(&split.file)?;
         self.store.read_split(split)
     }

@@ -62,6 +62,9 @@ pub enum KvError {
     NoAgreement,
     /// The server's log reached a point it can no longer learn (it must be restarted).
     Lost,
+    /// The clerk has since sent a later operation, so this one was applied and its reply
+    /// is no longer kept (only a late, resent copy of an old request gets this).
+    Superseded,
 }
 
 impl fmt::Display for KvError {
@@ -70,6 +73,9 @@ impl fmt::Display for KvError {
             KvError::NotReady => f.write_str("the server is catching up after a restart"),
             KvError::NoAgreement => f.write_str("no Paxos agreement in time"),
             KvError::Lost => f.write_str("the server fell behind what the others remember"),
+            KvError::Superseded => {
+                f.write_str("a later operation of the same clerk was applied already")
+            }
         }
     }
 }

@@ -31,5 +31,5 @@ mod common;
 pub mod server;
 
 pub use clerk::Clerk;
-pub use common::{ClientOp, KvEnd, KvError, KvPaxos, KvReply, Op, OpKind, Snapshot};
+pub use common::{ClientOp, KvEnd, KvError, KvPaxos, KvPaxosClient, KvReply, Op, OpKind, Snapshot};
 pub use server::KvServer;

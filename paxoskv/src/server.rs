@@ -7,7 +7,8 @@
 //!   `0..next` in order, skipping no-ops and repeats: equal prefixes give equal maps;
 //! - **K2** (exactly once) an operation is applied only if its clerk's sequence number is
 //!   above the last one applied for that clerk (`last`), so a resent operation that was
-//!   decided twice takes effect once, and its reply is kept to answer the resend;
+//!   decided twice takes effect once, and its reply is kept to answer the resend (an older
+//!   request than the last applied is answered `Superseded`: its clerk has gone on);
 //! - **K3** (no holes) a server reaches instance `seq` only after applying every instance
 //!   below; an instance it never heard decided, it learns by proposing a no-op there (Paxos
 //!   then hands back the value already chosen, if any);
@@ -225,10 +226,15 @@ impl KvServer {
                 if !state.ready {
                     return Err(KvError::NotReady);
                 }
-                if let Some((seq, reply)) = state.last.get(&op.client)
-                    && *seq == op.seq
-                {
-                    return Ok(reply.clone());
+                if let Some((seq, reply)) = state.last.get(&op.client) {
+                    if *seq == op.seq {
+                        return Ok(reply.clone());
+                    }
+                    // A clerk sends an operation only after the one before returned, so an
+                    // older one was applied: proposing it again would only log a duplicate.
+                    if *seq > op.seq {
+                        return Err(KvError::Superseded);
+                    }
                 }
                 state.next.max(px.max().saturating_add(1))
             };

@@ -22,3 +22,37 @@ fn an_operation_takes_seven_rpcs() {
         assert_eq!(net.stats().rpcs - before, 7, "a Get goes through Paxos too");
     });
 }
+
+/// A late copy of a clerk's old request (the clerk has gone on since) gets `Superseded` at
+/// once: no new Paxos instance for an operation already applied.
+#[test]
+fn a_late_copy_of_an_old_request_costs_no_agreement() {
+    use paxoskv::{ClientOp, KvError, KvPaxosClient, OpKind};
+    sim::run(|net: Network| async move {
+        let names: Vec<String> = (0..3).map(|i| format!("kv{i}")).collect();
+        let servers: Vec<KvServer> = (0..3).map(|i| KvServer::start(&net, &names, i)).collect();
+        let kv0 = KvPaxosClient::from(net.client("raw", "kv0"));
+        let put = |seq: u64, value: &str| ClientOp {
+            client: 7,
+            seq,
+            kind: OpKind::Put {
+                key: "k".into(),
+                value: value.into(),
+            },
+        };
+        for (seq, value) in [(1, "a"), (2, "b")] {
+            let reply = kv0.execute(labrpc::context(), put(seq, value)).await;
+            assert!(matches!(reply, Ok(Ok(_))), "{reply:?}");
+        }
+        let instances = servers[0].paxos().max();
+        let reply = kv0.execute(labrpc::context(), put(1, "a")).await;
+        assert!(matches!(reply, Ok(Err(KvError::Superseded))), "{reply:?}");
+        assert_eq!(
+            servers[0].paxos().max(),
+            instances,
+            "a new instance was started"
+        );
+        let mut ck = Clerk::new(&net, "reader", &names);
+        assert_eq!(ck.get("k").await, "b");
+    });
+}

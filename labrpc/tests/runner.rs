@@ -117,6 +117,8 @@ fn a_trace_file_holds_one_json_event_per_line() {
         .lines()
         .map(|line| {
             let event: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+            // Events about the whole network name no node.
+            assert_eq!(event["from"], "", "{line}");
             event["kind"].as_str().unwrap_or_default().to_owned()
         })
         .collect();

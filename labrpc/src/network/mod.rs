@@ -34,6 +34,10 @@ mod call;
 
 /// Index of a node in the network's table.
 type NodeId = usize;
+
+/// The "node" of an event about the whole network (fault settings, partitions): none, so
+/// such events have an empty `from` in the trace.
+const WHOLE_NETWORK: NodeId = NodeId::MAX;
 /// Index of a client end in the network's table.
 pub(crate) type EndId = usize;
 
@@ -381,7 +385,15 @@ impl Network {
         let mut inner = self.inner.lock();
         let what = format!("{faults:?}");
         inner.faults = faults;
-        inner.event(EventKind::Faults, 0, 0, None, &what, 0, Duration::ZERO);
+        inner.event(
+            EventKind::Faults,
+            0,
+            WHOLE_NETWORK,
+            None,
+            &what,
+            0,
+            Duration::ZERO,
+        );
     }
 
     fn update_faults(&self, change: impl FnOnce(&mut Faults)) {
@@ -422,7 +434,15 @@ impl Network {
         }
         inner.partitioned = true;
         let what = format!("partition {groups:?}");
-        inner.event(EventKind::Links, 0, 0, None, &what, 0, Duration::ZERO);
+        inner.event(
+            EventKind::Links,
+            0,
+            WHOLE_NETWORK,
+            None,
+            &what,
+            0,
+            Duration::ZERO,
+        );
     }
 
     /// Ends a partition, restores every cut and makes every deaf node hear again.
@@ -433,7 +453,15 @@ impl Network {
         for node in &mut inner.nodes {
             node.deaf = false;
         }
-        inner.event(EventKind::Links, 0, 0, None, "heal", 0, Duration::ZERO);
+        inner.event(
+            EventKind::Links,
+            0,
+            WHOLE_NETWORK,
+            None,
+            "heal",
+            0,
+            Duration::ZERO,
+        );
     }
 
     /// Cuts the link from `from` to `to` one way: requests and replies from `from` no longer

@@ -268,7 +268,7 @@ impl KvServer {
                     stalled_since = now;
                 }
                 Status::Forgotten => {
-                    if !self.transfer().await {
+                    if !self.transfer_by(deadline).await? {
                         return Err(KvError::Lost);
                     }
                 }
@@ -278,7 +278,7 @@ impl KvServer {
                     }
                     if now >= stalled_since + STALL {
                         stalled_since = now;
-                        if self.transfer().await {
+                        if self.transfer_by(deadline).await? {
                             continue;
                         }
                     }
@@ -330,6 +330,15 @@ impl KvServer {
     async fn transfer(&self) -> bool {
         let best = self.snapshots().await.into_iter().max_by_key(|s| s.next);
         best.is_some_and(|best| self.install(best))
+    }
+
+    /// [`Self::transfer`] for a client's request: given up at the request's `deadline`
+    /// (snapshot calls to unreachable servers can take seconds under long delays). Safe to
+    /// abandon: nothing is installed before every snapshot is in.
+    async fn transfer_by(&self, deadline: tokio::time::Instant) -> Result<bool, KvError> {
+        tokio::time::timeout_at(deadline, self.transfer())
+            .await
+            .map_err(|_| KvError::NoAgreement)
     }
 
     /// Applies instance `seq` if it is the next one (another request of this server may have

@@ -37,6 +37,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/ports.rs"]
+mod ports;
+use ports::free_ports;
+
 const EXE: &str = env!("CARGO_BIN_EXE_mapreduce");
 const MAP_TASKS: usize = 8;
 const REDUCE_TASKS: usize = 10;
@@ -211,22 +215,6 @@ fn spawn_worker(master: &str, listen: &str, slots: usize) -> Child {
 /// Cores: `mapreduce worker`'s default number of slots.
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
-}
-
-/// A port P on loopback such that P..P+n are free when asked (a worker's slots bind them
-/// right after).
-fn free_ports(n: usize) -> u16 {
-    loop {
-        let first = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
-        let port = first.local_addr().expect("its address").port();
-        let rest_free = (1..n).all(|i| {
-            u16::try_from(usize::from(port) + i)
-                .is_ok_and(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-        });
-        if rest_free {
-            return port;
-        }
-    }
 }
 
 /// What happened in a run of (d) or (e).

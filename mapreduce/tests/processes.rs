@@ -10,6 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[path = "common/ports.rs"]
+mod ports;
+use ports::free_ports;
+
 const EXE: &str = env!("CARGO_BIN_EXE_mapreduce");
 
 /// How long the killing test may take before it fails with the master's log: tens of times
@@ -49,21 +53,6 @@ const FRESH: Duration = Duration::from_millis(150);
 
 /// Slots per worker process.
 const SLOTS: usize = 2;
-
-/// A port P such that P..P+n are free now (as `benches/wordcount.rs` finds them).
-fn free_ports(n: usize) -> u16 {
-    loop {
-        let first = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
-        let port = first.local_addr().expect("its address").port();
-        let rest_free = (1..n).all(|i| {
-            u16::try_from(usize::from(port) + i)
-                .is_ok_and(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-        });
-        if rest_free {
-            return port;
-        }
-    }
-}
 
 /// Child processes, killed and reaped when the test ends however it ends.
 struct Children(Vec<Child>);

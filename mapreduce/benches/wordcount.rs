@@ -31,15 +31,14 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-#[path = "../tests/common/ports.rs"]
-mod ports;
-use ports::free_ports;
+#[path = "../tests/common/processes.rs"]
+mod processes;
+use processes::{free_ports, master_addr, stream_lines};
 
 const EXE: &str = env!("CARGO_BIN_EXE_mapreduce");
 const MAP_TASKS: usize = 8;
@@ -250,21 +249,8 @@ fn master_and_workers(files: &[PathBuf], scratch: &Path, slots: usize, kill: boo
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the master process");
-    let stderr = master.stderr.take().expect("the master's stderr");
-    let (send, lines) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = lines.recv().expect("the master's first line");
-    let addr = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
+    let (lines, reader) = stream_lines(master.stderr.take().expect("the master's stderr"));
+    let addr = master_addr(&lines.recv().expect("the master's first line"));
     let victim_port = free_ports(slots);
     let victim_addrs: HashSet<String> = (0..slots)
         .map(|i| format!("127.0.0.1:{}", usize::from(victim_port) + i))

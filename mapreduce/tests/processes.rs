@@ -4,15 +4,15 @@
 #![allow(clippy::disallowed_methods)] // real processes and wall-clock time, no simulation
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-#[path = "common/ports.rs"]
-mod ports;
-use ports::free_ports;
+#[path = "common/processes.rs"]
+mod processes;
+use processes::{free_ports, master_addr, stream_lines};
 
 const EXE: &str = env!("CARGO_BIN_EXE_mapreduce");
 
@@ -158,18 +158,9 @@ fn worker_killed_with_sigkill_mid_job() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the master process");
-    let stderr = master.stderr.take().expect("the master's stderr");
+    let (lines, _reader) = stream_lines(master.stderr.take().expect("the master's stderr"));
     // Children: 0 the master, 1 the victim, 2 the survivor.
     let mut children = Children(vec![master]);
-    let (send, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if send.send(line).is_err() {
-                break;
-            }
-        }
-    });
     let mut log: Vec<String> = Vec::new();
     let next_line = |log: &mut Vec<String>| -> Option<String> {
         let left = TEST_TIMEOUT.saturating_sub(began.elapsed());
@@ -184,11 +175,7 @@ fn worker_killed_with_sigkill_mid_job() {
             }
         }
     };
-    let first = next_line(&mut log).expect("a first line");
-    let addr = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
+    let addr = master_addr(&next_line(&mut log).expect("a first line"));
 
     // A connection that sends garbage does not disturb the master.
     let mut junk = std::net::TcpStream::connect(&addr).expect("connect to the master");

@@ -29,6 +29,11 @@
 //!   sees a restart as a ping of 0 after non-zero ones; and it accepts a transfer only once
 //!   the view service has seen such a non-zero ping, so a copy it held is never forgotten
 //!   unseen.
+//! - **P6 — no waiting in a cycle.** A server holds its store lock while it calls its backup,
+//!   so two servers that each believe the other is their backup (one of them in a view that
+//!   is over) would wait for each other's lock forever. So `forward` and `transfer` check the
+//!   sender's view before they wait for the store, and refuse an older view than ours at
+//!   once; the server of the older view thus always gets its answer and lets go of its lock.
 //!
 //! A first primary that crashes and restarts while view 1 is current (no backup ever joined)
 //! cannot tell that view from one made for it; the view service settles it: a restarted
@@ -286,38 +291,49 @@ impl Shared {
 
     /// As backup: applies the primary's operation if we hold its state for its view (P1-P3).
     async fn forward(&self, args: Forward) -> KvReply {
+        // P6: refuse a stale primary before waiting for the store, which may be held by our
+        // own call to that very server.
+        self.check_forward(&args)?;
         let mut store = self.store.lock().await;
-        {
-            let status = self.status.lock();
-            if status.view.viewnum > args.viewnum {
-                return Err(KvError::WrongServer); // P3: the sender's view is over
-            }
-            if status.synced_as_backup != Some(args.viewnum) {
-                return Err(KvError::NotSynced); // P2
-            }
-        }
+        self.check_forward(&args)?; // the view may have changed while we waited
         Ok(store.apply(&args.op))
+    }
+
+    /// Whether we may apply a forward of `args.viewnum` as its backup (P2, P3).
+    fn check_forward(&self, args: &Forward) -> Result<(), KvError> {
+        let status = self.status.lock();
+        if status.view.viewnum > args.viewnum {
+            return Err(KvError::WrongServer); // P3: the sender's view is over
+        }
+        if status.synced_as_backup != Some(args.viewnum) {
+            return Err(KvError::NotSynced); // P2
+        }
+        Ok(())
     }
 
     /// As new backup: installs the primary's whole state (P2), if the view service has seen
     /// us since our start (P5) and the primary's view is not older than ours.
     async fn transfer(&self, snapshot: Snapshot) -> Result<(), KvError> {
+        self.check_transfer(&snapshot.view, &self.status.lock())?; // P6, as in `forward`
         let mut store = self.store.lock().await;
         let mut status = self.status.lock();
-        if !status.ready {
-            return Err(KvError::NotReady);
-        }
-        if status.view.viewnum > snapshot.view.viewnum {
-            return Err(KvError::WrongServer);
-        }
-        if !snapshot.view.is_backup(&self.me) {
-            return Err(KvError::WrongServer);
-        }
+        self.check_transfer(&snapshot.view, &status)?;
         store.data = snapshot.data;
         store.applied = snapshot.applied;
         status.initialized = true;
         status.synced_as_backup = Some(snapshot.view.viewnum);
         status.view = snapshot.view; // a genuine view, no older than ours: adopt it
+        Ok(())
+    }
+
+    /// Whether we may install a primary's state for `view` as its backup (P2, P5).
+    fn check_transfer(&self, view: &View, status: &Status) -> Result<(), KvError> {
+        if !status.ready {
+            return Err(KvError::NotReady);
+        }
+        if status.view.viewnum > view.viewnum || !view.is_backup(&self.me) {
+            return Err(KvError::WrongServer);
+        }
         Ok(())
     }
 }

@@ -87,6 +87,14 @@ pub const LONG_REORDER_MAX_EXTRA: Duration = Duration::from_millis(2000);
 /// fail with [`Error::TooLarge`](crate::Error::TooLarge).
 pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
 
+/// A sync of a simulated disk takes this much virtual time (tokio's timer counts whole
+/// milliseconds, so this is the shortest sleep there is), so that a crash can fall between a
+/// write and its sync.
+pub const SYNC_TIME: Duration = Duration::from_millis(1);
+/// When a node crashes while its last operation not yet synced is an append, the chance that a
+/// prefix of it reaches the disk anyway (a torn write); see [`crate::disk`].
+pub const TORN_APPEND_CHANCE: Probability = Probability::ratio(1, 2);
+
 /// The faults in force on a network. Start from [`Faults::default`] (a reliable network with
 /// Go's constants for when it is not) and change what an experiment needs.
 #[derive(Clone, Debug, PartialEq, Eq)]

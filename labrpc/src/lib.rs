@@ -66,6 +66,7 @@
 //! not be `Send`. [`sim`] lists the rules that keep a simulation deterministic.
 
 pub mod client;
+pub mod disk;
 mod error;
 pub mod fault;
 mod network;
@@ -76,6 +77,7 @@ pub mod trace;
 mod wire;
 
 pub use client::ClientEnd;
+pub use disk::{Disk, DiskError};
 pub use error::Error;
 pub use fault::{Faults, Probability};
 pub use network::{Network, Stats};

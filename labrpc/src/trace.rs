@@ -41,6 +41,11 @@ pub enum EventKind {
     Revived,
     /// A task spawned on a node panicked.
     Panicked,
+    /// A crash tore the last unsynced append of a node's disk: `what` names the file, and
+    /// `bytes` says how many of its bytes were kept.
+    TornWrite,
+    /// A node's disk was lost and replaced by an empty one.
+    DiskLost,
     /// A change of links: partition, heal, cut, restore, deaf, end enabled or connected.
     Links,
     /// The fault settings changed.

@@ -26,11 +26,13 @@ use tarpc::server::Serve;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
+use crate::disk::SimDisk;
 use crate::fault::Faults;
 use crate::trace::{Event, EventKind, Record, Trace};
 use crate::{ClientEnd, Error, SharedRng, wire};
 
 mod call;
+mod disks;
 
 /// Index of a node in the network's table.
 type NodeId = usize;
@@ -92,6 +94,8 @@ struct Inner {
     next_call: u64,
     next_incarnation: u64,
     panic: Option<String>,
+    /// The simulated disks, made on first use; they outlive their nodes' crashes.
+    disks: BTreeMap<NodeId, Arc<Mutex<SimDisk>>>,
 }
 
 struct Node {
@@ -153,6 +157,7 @@ impl Network {
                 next_call: 1,
                 next_incarnation: 1,
                 panic: None,
+                disks: BTreeMap::new(),
             })),
             rng: SharedRng::seeded(seed),
             panicked: Arc::new(Notify::new()),
@@ -232,7 +237,9 @@ impl Network {
     /// Kills node `name`, as a crash would: its handlers and background tasks stop at once,
     /// its server stops answering (the replies of handlers still running are discarded; a
     /// reply that already left, held back by long reordering, still arrives, as in Go) and
-    /// its client ends stop sending. [`Network::add_server`] starts a new incarnation.
+    /// its client ends stop sending. [`Network::add_server`] starts a new incarnation. Its
+    /// disk, if it has one, keeps what was synced (see [`crate::disk`]); with
+    /// [`Network::lose_disk`] the crash loses the disk too.
     pub fn kill(&self, name: &str) {
         let tasks = {
             let mut inner = self.inner.lock();
@@ -245,6 +252,7 @@ impl Network {
                 .map(|s| std::mem::take(&mut s.handlers));
             let tasks = std::mem::take(&mut node.tasks);
             inner.event(EventKind::Killed, 0, id, None, "", 0, Duration::ZERO);
+            inner.crash_disk(id, &self.rng);
             (handlers, tasks)
         };
         // Dropping the set aborts its tasks; done outside the lock, since their futures are

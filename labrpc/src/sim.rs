@@ -18,6 +18,41 @@
 //! [`run_seeds`] is the same for a randomized chaos test that should try several seeds on
 //! every run (unless `LABRPC_SEED` names one).
 //!
+//! ## One simulation from your own code
+//!
+//! An experiment that is not a test (a benchmark, a tool, a researcher's sweep) calls
+//! [`simulate`] or [`simulate_for`] with a seed: they run the body once, read no environment
+//! variable, and return a [`Report`] (the trace's hash and length, the virtual time taken,
+//! and the events if `record` was asked).
+//!
+//! - [`simulate`]`(seed, record, body)` has no time limit: a body that never ends (a clerk
+//!   retrying forever) never returns.
+//! - [`simulate_for`]`(seed, record, limit, body)` stops the body once `limit` of virtual time
+//!   has passed and returns [`SimError::TimeLimit`], which names the seed and the limit and
+//!   keeps the report of the run so far (its trace, if recorded, shows what was still going).
+//!
+//! ```
+//! use labrpc::sim::{self, SimError};
+//! use std::time::Duration;
+//!
+//! let stuck = sim::simulate_for(7, false, Duration::from_secs(60), |_net| async {
+//!     // A clerk that retries forever.
+//!     loop {
+//!         tokio::time::sleep(Duration::from_millis(100)).await;
+//!     }
+//! });
+//! match stuck {
+//!     Err(SimError::TimeLimit { seed, limit, .. }) => {
+//!         assert_eq!((seed, limit), (7, Duration::from_secs(60)))
+//!     }
+//!     Ok(report) => panic!("a stuck body ended after {:?}", report.simulated),
+//! }
+//! ```
+//!
+//! In both, a panic of the body or of a task spawned on a node propagates as a panic (the
+//! caller may `catch_unwind` it); the virtual time a run takes costs only the wall time of
+//! the work done, so a limit of minutes is reached within a second by a body that only waits.
+//!
 //! ## Keeping a simulation deterministic
 //!
 //! A seed replays a run only if nothing but the seed decides what happens. In simulated code:
@@ -89,17 +124,68 @@ where
     Settings::from_env_or_seeds(seeds).run(body)
 }
 
+/// Why a simulation under [`simulate_for`] gave no report of a finished run.
+#[derive(Clone, Debug)]
+pub enum SimError {
+    /// The body was still running after `limit` of virtual time: something waits or retries
+    /// forever.
+    TimeLimit {
+        /// The seed of the run.
+        seed: u64,
+        /// The limit it reached.
+        limit: Duration,
+        /// The run up to the limit: its trace's hash and length, and its events if recorded.
+        report: Box<Report>,
+    },
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SimError::TimeLimit { seed, limit, .. } => write!(
+                f,
+                "seed {seed}: the run is not over after {limit:?} of virtual time: something \
+                 waits or retries forever (a liveness bug?)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
 /// Runs `body` once as a simulation of seed `seed` and reports what happened. A panic of the
 /// body, or of a task spawned on a node, propagates. No time limit: the body decides how
-/// long it runs.
+/// long it runs (see [`simulate_for`] for one that stops a stuck body).
 pub fn simulate<Fut>(seed: u64, record: bool, body: impl FnOnce(Network) -> Fut) -> Report
 where
     Fut: Future<Output = ()> + 'static,
 {
-    simulate_keeping(seed, record, None, body, &mut None)
+    match simulate_keeping(seed, record, None, body, &mut None) {
+        Ok(report) => report,
+        // Only a limit stops a run early, and there is none.
+        Err(e) => panic!("labrpc: {e}"),
+    }
 }
 
-/// [`simulate`], failing after `limit` of virtual time, leaving the network in `keep` so
+/// [`simulate`] with a limit: once `limit` of virtual time has passed, the body is stopped
+/// (dropped, with every task still running on the network) and the result is
+/// [`SimError::TimeLimit`], naming the seed and the limit, with the report of the run so far.
+///
+/// # Panics
+/// As [`simulate`]: if the body, or a task spawned on a node, panics.
+pub fn simulate_for<Fut>(
+    seed: u64,
+    record: bool,
+    limit: Duration,
+    body: impl FnOnce(Network) -> Fut,
+) -> Result<Report, SimError>
+where
+    Fut: Future<Output = ()> + 'static,
+{
+    simulate_keeping(seed, record, Some(limit), body, &mut None)
+}
+
+/// [`simulate`], stopping after `limit` of virtual time, leaving the network in `keep` so
 /// that its trace survives a panic.
 fn simulate_keeping<Fut>(
     seed: u64,
@@ -107,7 +193,7 @@ fn simulate_keeping<Fut>(
     limit: Option<Duration>,
     body: impl FnOnce(Network) -> Fut,
     keep: &mut Option<Network>,
-) -> Report
+) -> Result<Report, SimError>
 where
     Fut: Future<Output = ()> + 'static,
 {
@@ -125,7 +211,7 @@ where
     *keep = Some(net.clone());
     let body = body(net.clone());
     let watcher = net.clone();
-    local.block_on(&runtime, async move {
+    let finished = local.block_on(&runtime, async move {
         let limit_reached = async {
             match limit {
                 Some(limit) => tokio::time::sleep(limit).await,
@@ -135,12 +221,8 @@ where
         tokio::select! {
             biased;
             message = watcher.panicked() => panic!("{message}"),
-            () = body => {}
-            () = limit_reached => panic!(
-                "labrpc: the run is not over after {:?} of virtual time: something waits or \
-                 retries forever (a liveness bug?); LABRPC_TIME_LIMIT=SECONDS changes the limit",
-                limit.unwrap_or_default()
-            ),
+            () = body => true,
+            () = limit_reached => false,
         }
     });
     if let Some(message) = net.panic() {
@@ -158,7 +240,14 @@ where
     // Stop every task still running (servers' loops) inside the runtime, then the runtime.
     let _guard = runtime.enter();
     drop(local);
-    report
+    match (finished, limit) {
+        (false, Some(limit)) => Err(SimError::TimeLimit {
+            seed,
+            limit,
+            report: Box::new(report),
+        }),
+        _ => Ok(report),
+    }
 }
 
 /// The runner's settings; [`run`] takes them from the environment.
@@ -234,10 +323,26 @@ impl Settings {
         for seed in self.seed..self.seed.saturating_add(self.seeds) {
             let mut net = None;
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                let report =
-                    simulate_keeping(seed, self.trace.is_some(), self.time_limit, &body, &mut net);
+                let limited = |result: Result<Report, SimError>| {
+                    result.unwrap_or_else(|e| {
+                        panic!("labrpc: {e}; LABRPC_TIME_LIMIT=SECONDS changes the limit")
+                    })
+                };
+                let report = limited(simulate_keeping(
+                    seed,
+                    self.trace.is_some(),
+                    self.time_limit,
+                    &body,
+                    &mut net,
+                ));
                 if self.check_determinism {
-                    let again = simulate_keeping(seed, false, self.time_limit, &body, &mut None);
+                    let again = limited(simulate_keeping(
+                        seed,
+                        false,
+                        self.time_limit,
+                        &body,
+                        &mut None,
+                    ));
                     assert_eq!(
                         (report.trace_hash, report.trace_len),
                         (again.trace_hash, again.trace_len),

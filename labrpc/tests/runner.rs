@@ -1,6 +1,6 @@
 //! The test runner: seeds from settings, the determinism check, the replay message.
 
-use labrpc::sim::{self, Settings};
+use labrpc::sim::{self, Settings, SimError};
 use labrpc::{Network, SharedRng};
 use rand::Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -161,4 +161,55 @@ fn a_stuck_run_fails_at_the_time_limit() {
         Settings::from_vars(|_| None, 1).time_limit,
         Some(sim::DEFAULT_TIME_LIMIT)
     );
+}
+
+/// An experiment's stuck body under `simulate_for` fails with the limit error, which names the
+/// seed and the limit and keeps the trace so far, instead of hanging; a body that ends within
+/// the limit gives its report as `simulate` does, and a panic still propagates.
+#[test]
+fn a_stuck_body_under_simulate_for_fails_with_its_seed_and_the_limit() {
+    let limit = Duration::from_secs(600);
+    let stuck = sim::simulate_for(42, true, limit, |net: Network| async move {
+        // A clerk that retries forever, leaving a trace of every attempt.
+        loop {
+            net.partition(&[&["clerk"], &["server"]]);
+            tokio::time::sleep(Duration::from_secs(7)).await;
+        }
+    });
+    let Err(error) = stuck else {
+        panic!("a stuck body returned a report");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("seed 42") && message.contains("not over after 600s of virtual time"),
+        "{message}"
+    );
+    let SimError::TimeLimit {
+        seed,
+        limit: reached,
+        report,
+    } = error;
+    assert_eq!((seed, reached), (42, limit));
+    assert_eq!(report.simulated, limit);
+    // A partition (a `links` event) at 0 s, 7 s, ..., 595 s: the trace up to the limit.
+    assert_eq!(report.events.len(), 86, "{:?}", report.events.first());
+
+    let quick = sim::simulate_for(42, false, limit, |_net: Network| async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    });
+    let report = quick.expect("a body that ends within the limit has a report");
+    assert_eq!(report.simulated, Duration::from_secs(5));
+    let unlimited = sim::simulate(42, false, |_net: Network| async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    });
+    assert_eq!(unlimited.trace_hash, report.trace_hash);
+
+    let panicked = std::panic::catch_unwind(|| {
+        sim::simulate_for(42, false, limit, |_net: Network| async {
+            panic!("the body broke")
+        })
+    });
+    let payload = panicked.expect_err("a panic propagates");
+    let text = payload.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert_eq!(text, "the body broke");
 }

@@ -14,25 +14,19 @@
 //!   and every peer learns the same one;
 //! - **F1** an instance is forgotten only below `min()`, i.e. once every peer said `done`
 //!   with it, and then it stays forgotten.
+//! - **D1** every change to what the acceptor would answer is written to the node's disk
+//!   under the same lock, and a handler that changed something answers only once the disk
+//!   synced (its reply comes wrapped in [`Unsynced`]); so a peer restarted with its disk
+//!   keeps P1-P3 and F1 across the crash.
 
+use labrpc::Disk;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::protocol::{
-    AcceptArgs, AcceptOutcome, AcceptReply, Ballot, Bytes, DecidedArgs, DecidedReply, PrepareArgs,
+    AcceptArgs, AcceptOutcome, AcceptReply, Bytes, DecidedArgs, DecidedReply, PrepareArgs,
     PrepareOutcome, PrepareReply, Seq,
 };
-
-/// What one peer knows about one instance.
-#[derive(Debug, Default)]
-struct Instance {
-    /// `n_p`: the highest ballot this acceptor promised.
-    promised: Ballot,
-    /// `(n_a, v_a)`: the highest-ballot proposal this acceptor accepted. Dropped once the
-    /// instance is decided (the decision answers every later message instead).
-    accepted: Option<(Ballot, Bytes)>,
-    /// The chosen value, once this peer learned it.
-    decided: Option<Bytes>,
-}
+use crate::storage::{Instance, Storage, Unsynced};
 
 /// Everything one peer remembers.
 #[derive(Debug)]
@@ -50,20 +44,61 @@ pub(crate) struct State {
     /// The acceptor votes in no instance up to this one (`-1`: votes in all); see
     /// [`crate::Peer::abstain_through`].
     abstain_through: Seq,
+    /// The node's disk (**D1**).
+    storage: Storage,
 }
 
 impl State {
-    /// The state of a fresh peer `me` of `peers` peers.
-    pub(crate) fn new(me: usize, peers: usize) -> State {
-        State {
+    /// The state of peer `me` of `peers` peers, as its node's disk remembers it (a fresh
+    /// peer on an empty disk). A disk the peer cannot read back makes it abstain everywhere,
+    /// as a peer that lost its disk must, and the reason is returned.
+    pub(crate) fn recover(me: usize, peers: usize, disk: Disk) -> (State, Option<String>) {
+        let storage = Storage::new(disk);
+        let found = storage.recover();
+        let mut state = State {
             me,
-            instances: BTreeMap::new(),
+            instances: found.instances,
             done: vec![-1; peers],
             max: -1,
             proposing: BTreeSet::new(),
             dead: false,
             abstain_through: -1,
+            storage,
+        };
+        if let Some(file) = found.peer {
+            for (slot, done) in state.done.iter_mut().zip(file.done) {
+                *slot = done;
+            }
+            state.abstain_through = file.abstain_through;
         }
+        let min = state.min();
+        state.instances = state.instances.split_off(&min); // files of forgotten instances
+        state.max = state
+            .instances
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(-1)
+            .max(min.saturating_sub(1));
+        if found.damaged.is_some() {
+            state.abstain_through = Seq::MAX;
+        }
+        (state, found.damaged)
+    }
+
+    /// Ends a handler: its reply, to be sent once its writes are durable (**D1**).
+    pub(crate) fn answer<T>(&mut self, reply: T) -> Unsynced<T> {
+        self.storage.take(reply)
+    }
+
+    /// Ends writes that answer nobody; see [`Storage::take_unanswered`].
+    pub(crate) fn unanswered(&mut self) -> Option<Disk> {
+        self.storage.take_unanswered()
+    }
+
+    /// Bytes this peer keeps on its disk.
+    pub(crate) fn disk_bytes(&self) -> u64 {
+        self.storage.bytes_used()
     }
 
     /// One more than the lowest `done` heard from any peer: instances below are forgotten.
@@ -103,9 +138,14 @@ impl State {
             return;
         }
         *slot = done;
+        self.storage.save_peer(&self.done, self.abstain_through);
         let min = self.min();
-        // Everything below `min` goes; `split_off` keeps the upper part.
-        self.instances = self.instances.split_off(&min);
+        // Everything below `min` goes; `split_off` keeps the upper part. The files go after
+        // the `done` values that forget them were written.
+        let kept = self.instances.split_off(&min);
+        for seq in std::mem::replace(&mut self.instances, kept).into_keys() {
+            self.storage.remove_instance(seq);
+        }
     }
 
     /// The decided value of `seq`, if this peer learned it.
@@ -122,6 +162,7 @@ impl State {
     /// Makes the acceptor refuse to vote in instances up to `seq` (and vote in all above).
     pub(crate) fn abstain_through(&mut self, seq: Seq) {
         self.abstain_through = seq;
+        self.storage.save_peer(&self.done, seq);
         if seq < Seq::MAX {
             self.see(seq);
         }
@@ -155,9 +196,10 @@ impl State {
     /// Keeps **P1**: promises `args.ballot` only if it is above `n_p`. Keeps **P3**: the
     /// promise carries `(n_a, v_a)`. A decided instance answers with its value instead (any
     /// proposal that could still succeed must carry that value anyway, so nothing is lost).
-    pub(crate) fn prepare(&mut self, args: &PrepareArgs) -> PrepareReply {
+    pub(crate) fn prepare(&mut self, args: &PrepareArgs) -> Unsynced<PrepareReply> {
         self.note_done(args.from, args.done);
         let abstain = args.seq <= self.abstain_through;
+        let mut changed = false;
         let outcome = match self.instance(args.seq) {
             None => PrepareOutcome::Forgotten,
             Some(instance) => match &instance.decided {
@@ -165,6 +207,7 @@ impl State {
                 None if abstain => PrepareOutcome::Abstain,
                 None if args.ballot > instance.promised => {
                     instance.promised = args.ballot;
+                    changed = true;
                     PrepareOutcome::Promise {
                         accepted: instance.accepted.clone(),
                     }
@@ -174,10 +217,14 @@ impl State {
                 },
             },
         };
-        PrepareReply {
+        if changed {
+            self.save(args.seq);
+        }
+        let reply = PrepareReply {
             outcome,
             done: self.my_done(),
-        }
+        };
+        self.answer(reply)
     }
 
     /// Phase 2b.
@@ -186,9 +233,10 @@ impl State {
     /// **P1** holds too). A decided instance never says "accepted" — a late accept of an old,
     /// lower ballot may carry another value, and counting it would let that value win — but
     /// answers with the decision.
-    pub(crate) fn accept(&mut self, args: &AcceptArgs) -> AcceptReply {
+    pub(crate) fn accept(&mut self, args: &AcceptArgs) -> Unsynced<AcceptReply> {
         self.note_done(args.from, args.done);
         let abstain = args.seq <= self.abstain_through;
+        let mut changed = false;
         let outcome = match self.instance(args.seq) {
             None => AcceptOutcome::Forgotten,
             Some(instance) => match &instance.decided {
@@ -197,6 +245,7 @@ impl State {
                 None if args.ballot >= instance.promised => {
                     instance.promised = args.ballot;
                     instance.accepted = Some((args.ballot, args.value.clone()));
+                    changed = true;
                     AcceptOutcome::Accepted
                 }
                 None => AcceptOutcome::Reject {
@@ -204,10 +253,14 @@ impl State {
                 },
             },
         };
-        AcceptReply {
+        if changed {
+            self.save(args.seq);
+        }
+        let reply = AcceptReply {
             outcome,
             done: self.my_done(),
-        }
+        };
+        self.answer(reply)
     }
 
     /// Phase 3: learn a decision.
@@ -215,12 +268,13 @@ impl State {
     /// Keeps **L1**: only proposers that saw a majority accept (or that heard of the decision
     /// from an acceptor) send this, so the value is the chosen one; a second decision for the
     /// same instance is therefore equal and changes nothing.
-    pub(crate) fn decided_message(&mut self, args: &DecidedArgs) -> DecidedReply {
+    pub(crate) fn decided_message(&mut self, args: &DecidedArgs) -> Unsynced<DecidedReply> {
         self.note_done(args.from, args.done);
         self.learn(args.seq, &args.value);
-        DecidedReply {
+        let reply = DecidedReply {
             done: self.my_done(),
-        }
+        };
+        self.answer(reply)
     }
 
     /// Records that `value` was chosen in `seq` (unless `seq` was forgotten). The accepted
@@ -231,6 +285,14 @@ impl State {
         {
             instance.decided = Some(value.clone());
             instance.accepted = None;
+            self.save(seq);
+        }
+    }
+
+    /// Writes instance `seq` as it now is (**D1**).
+    fn save(&mut self, seq: Seq) {
+        if let Some(instance) = self.instances.get(&seq) {
+            self.storage.save_instance(seq, instance);
         }
     }
 }

@@ -32,6 +32,10 @@
 //!   highest `done` heard from each peer, `min()` is one more than the lowest, and instances
 //!   below `min()` are **forgotten** (their state freed; [`Status::Forgotten`] from then on).
 //! - Values are any serde type ([`Value`]); they cross the network as postcard bytes.
+//! - Each peer keeps its acceptor's state on its node's **disk** (one file per instance, one
+//!   for the peer) and answers a message only once what the answer promises is synced, so a
+//!   peer restarted with its disk votes again at once; one that lost its disk abstains where
+//!   it may have voted ([`Peer::abstain_through`]). See the module `storage`.
 //! - A peer that shares its node with another service (a node has one server) uses
 //!   [`Peer::with_transport`]; `paxoskv` does this.
 //!
@@ -55,6 +59,7 @@ mod acceptor;
 mod peer;
 mod proposer;
 pub mod protocol;
+mod storage;
 
 pub use peer::{Error, PaxosServer, Peer, Status, Value};
 pub use protocol::{Ballot, Seq, Transport};

@@ -55,6 +55,8 @@ pub(crate) struct Core {
     pub(crate) net: labrpc::Network,
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) state: Mutex<State>,
+    /// Why the peer could not read its disk back, if it could not.
+    damaged: Option<String>,
 }
 
 /// One Paxos peer, agreeing with the others on a sequence of values of type `V`.
@@ -85,6 +87,12 @@ impl<V: Value> Peer<V> {
     /// Peer `me` of the peers on nodes `peers` (peer `i` runs on node `peers[i]`): serves the
     /// [`Paxos`] service on node `peers[me]` and calls the others from there.
     ///
+    /// The peer keeps its acceptor's state on the node's disk ([`labrpc::Network::disk`]) and
+    /// starts from what it finds there: a peer made again after its node was killed (a
+    /// restart) remembers every promise, vote, decision and `done` value it answered with,
+    /// and votes again at once. On an empty disk it starts fresh; a peer whose disk was lost
+    /// must be told where it may have voted before ([`Peer::abstain_through`]).
+    ///
     /// # Panics
     /// If `me` is not an index of `peers` (a programming error).
     pub fn new(net: &labrpc::Network, peers: &[String], me: usize) -> Peer<V> {
@@ -107,13 +115,15 @@ impl<V: Value> Peer<V> {
         transport: Arc<dyn Transport>,
     ) -> Peer<V> {
         assert!(me < peers.len(), "peer index {me} out of range");
+        let (state, damaged) = State::recover(me, peers.len(), net.disk(&peers[me]));
         Peer {
             core: Arc::new(Core {
                 me,
                 peers: peers.to_vec(),
                 net: net.clone(),
                 transport,
-                state: Mutex::new(State::new(me, peers.len())),
+                state: Mutex::new(state),
+                damaged,
             }),
             value: PhantomData,
         }
@@ -162,9 +172,7 @@ impl<V: Value> Peer<V> {
     /// Says that this peer's application no longer needs instances `<= seq`. Once every peer
     /// has said so (the news travels on the peers' messages), they are forgotten.
     pub fn done(&self, seq: Seq) {
-        let mut state = self.core.state.lock();
-        let me = self.core.me;
-        state.note_done(me, seq);
+        self.core.note_done(self.core.me, seq);
     }
 
     /// The highest instance this peer has heard of (`-1` at first).
@@ -212,19 +220,65 @@ impl<V: Value> Peer<V> {
         self.core.me
     }
 
-    /// Handles a prepare from another peer (for an application serving Paxos itself).
-    pub fn on_prepare(&self, args: PrepareArgs) -> PrepareReply {
-        self.core.state.lock().prepare(&args)
+    /// Bytes this peer keeps on its node's disk (its files only).
+    pub fn disk_bytes(&self) -> u64 {
+        self.core.state.lock().disk_bytes()
     }
 
-    /// Handles an accept from another peer.
-    pub fn on_accept(&self, args: AcceptArgs) -> AcceptReply {
-        self.core.state.lock().accept(&args)
+    /// Why the peer could not read its state back from its disk when it started, if it
+    /// could not: it then abstains everywhere, as a peer that lost its disk.
+    pub fn damaged_disk(&self) -> Option<&str> {
+        self.core.damaged.as_deref()
+    }
+
+    /// Handles a prepare from another peer (for an application serving Paxos itself). The
+    /// answer comes once the promise is on disk.
+    pub async fn on_prepare(&self, args: PrepareArgs) -> PrepareReply {
+        self.core.on_prepare(args).await
+    }
+
+    /// Handles an accept from another peer, answering once the vote is on disk.
+    pub async fn on_accept(&self, args: AcceptArgs) -> AcceptReply {
+        self.core.on_accept(args).await
     }
 
     /// Handles a decision from another peer.
-    pub fn on_decided(&self, args: DecidedArgs) -> DecidedReply {
-        self.core.state.lock().decided_message(&args)
+    pub async fn on_decided(&self, args: DecidedArgs) -> DecidedReply {
+        self.core.on_decided(args).await
+    }
+}
+
+impl Core {
+    /// Records peer `from`'s `done` value outside any handler (from a reply, or our own),
+    /// and syncs what that wrote in a task of the node, so that what is forgotten stays
+    /// forgotten after a crash (F1) from a sync time later on.
+    pub(crate) fn note_done(&self, from: usize, done: Seq) {
+        let disk = {
+            let mut state = self.state.lock();
+            state.note_done(from, done);
+            state.unanswered()
+        };
+        if let Some(disk) = disk {
+            self.net.spawn(&self.peers[self.me], async move {
+                let _ = disk.sync().await; // a failure: the next answer's sync retries
+            });
+        }
+    }
+
+    // The lock is released before the sync: other messages are handled meanwhile (D1).
+    async fn on_prepare(&self, args: PrepareArgs) -> PrepareReply {
+        let reply = self.state.lock().prepare(&args);
+        reply.synced().await
+    }
+
+    async fn on_accept(&self, args: AcceptArgs) -> AcceptReply {
+        let reply = self.state.lock().accept(&args);
+        reply.synced().await
+    }
+
+    async fn on_decided(&self, args: DecidedArgs) -> DecidedReply {
+        let reply = self.state.lock().decided_message(&args);
+        reply.synced().await
     }
 }
 
@@ -245,14 +299,14 @@ impl PaxosServer {
 
 impl Paxos for PaxosServer {
     async fn prepare(self, _: Context, args: PrepareArgs) -> PrepareReply {
-        self.core.state.lock().prepare(&args)
+        self.core.on_prepare(args).await
     }
 
     async fn accept(self, _: Context, args: AcceptArgs) -> AcceptReply {
-        self.core.state.lock().accept(&args)
+        self.core.on_accept(args).await
     }
 
     async fn decided(self, _: Context, args: DecidedArgs) -> DecidedReply {
-        self.core.state.lock().decided_message(&args)
+        self.core.on_decided(args).await
     }
 }

@@ -92,8 +92,9 @@ async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> 
     let mut calls: FuturesUnordered<LocalBoxFuture<'static, _>> = FuturesUnordered::new();
     for to in 0..peers {
         if to == core.me {
+            // Our own promise counts only once it is on disk (D1).
             let reply = core.state.lock().prepare(&args);
-            calls.push(Box::pin(async move { (to, Ok(reply)) }));
+            calls.push(Box::pin(async move { (to, Ok(reply.synced().await)) }));
         } else {
             let call = core.transport.prepare(to, args.clone());
             calls.push(Box::pin(async move { (to, call.await) }));
@@ -109,7 +110,7 @@ async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> 
             refusals += 1;
             continue;
         };
-        core.state.lock().note_done(from, reply.done);
+        core.note_done(from, reply.done);
         match reply.outcome {
             PrepareOutcome::Promise { accepted } => {
                 promises += 1;
@@ -149,7 +150,7 @@ async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> 
     for to in 0..peers {
         if to == core.me {
             let reply = core.state.lock().accept(&args);
-            calls.push(Box::pin(async move { (to, Ok(reply)) }));
+            calls.push(Box::pin(async move { (to, Ok(reply.synced().await)) }));
         } else {
             let call = core.transport.accept(to, args.clone());
             calls.push(Box::pin(async move { (to, call.await) }));
@@ -164,7 +165,7 @@ async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> 
             refusals += 1;
             continue;
         };
-        core.state.lock().note_done(from, reply.done);
+        core.note_done(from, reply.done);
         match reply.outcome {
             AcceptOutcome::Accepted => accepts += 1,
             AcceptOutcome::Reject { promised } => {
@@ -206,7 +207,7 @@ fn decide(core: &Arc<Core>, seq: Seq, value: Bytes) {
         let core_for_reply = Arc::clone(core);
         core.net.spawn(&core.peers[core.me], async move {
             if let Ok(reply) = call.await {
-                core_for_reply.state.lock().note_done(to, reply.done);
+                core_for_reply.note_done(to, reply.done);
             }
         });
     }

@@ -21,14 +21,20 @@
 //!   servers have.
 //! - **One node per server.** The Paxos messages are methods of the server's own service
 //!   ([`KvPaxos`]), so they share its node, its network end and its faults.
-//! - **Restart.** A crashed server may come back empty ([`KvServer::restart`]): it votes in
-//!   no instance its old self may have voted in, copies the state of the others, then serves.
+//! - **Disk.** A server saves a snapshot of its map to its node's disk before it lets Paxos
+//!   forget what the snapshot covers, and its Paxos peer keeps its promises and votes there:
+//!   a server restarted with its disk ([`KvServer::start`]) serves again at once.
+//! - **Restart without a disk.** A crashed server may come back empty ([`KvServer::restart`]):
+//!   it votes in no instance its old self may have voted in, copies the state of the others,
+//!   then serves.
 //!
 //! The invariants each piece keeps are listed in [`server`].
 
 mod clerk;
 mod common;
+mod links;
 pub mod server;
+pub mod storage;
 
 pub use clerk::Clerk;
 pub use common::{ClientOp, KvEnd, KvError, KvPaxos, KvPaxosClient, KvReply, Op, OpKind, Snapshot};

@@ -12,20 +12,23 @@
 //! - **K3** (no holes) a server reaches instance `seq` only after applying every instance
 //!   below; an instance it never heard decided, it learns by proposing a no-op there (Paxos
 //!   then hands back the value already chosen, if any);
-//! - **K4** (bounded memory) once applied, an instance is declared `done`, so Paxos forgets it
-//!   when every server has applied it.
+//! - **K4** (bounded memory) once applied and saved (**K5**, in [`crate::storage`]), an
+//!   instance is declared `done`, so Paxos forgets it when every server has applied it; a
+//!   server saves a snapshot every [`SAVE_EVERY`](crate::storage) instances or megabyte of
+//!   values, and every [`SAVE_INTERVAL`] while it has applied something unsaved.
 //!
-//! A server restarted with empty state ([`KvServer::restart`]) has forgotten its Paxos
-//! promises, so its acceptor abstains until it has copied the state of the others (see
-//! [`KvServer::restart`] for the bound); only then does it serve.
+//! A server restarted with its disk ([`KvServer::start`] again) starts from its last
+//! snapshot, and its Paxos peer from its promises and votes: it serves at once. A server
+//! whose disk was lost ([`KvServer::restart`]) has forgotten its Paxos promises, so its
+//! acceptor abstains until it has copied the state of the others (see [`KvServer::restart`]
+//! for the bound); only then does it serve.
 
-use futures::FutureExt;
-use labrpc::Network;
+use labrpc::{Disk, Network};
 use parking_lot::Mutex;
 use paxos::protocol::{
-    AcceptArgs, AcceptReply, Call, DecidedArgs, DecidedReply, PrepareArgs, PrepareReply, Seq,
+    AcceptArgs, AcceptReply, DecidedArgs, DecidedReply, PrepareArgs, PrepareReply, Seq,
 };
-use paxos::{Peer, Status, Transport};
+use paxos::{Peer, Status};
 use rand::Rng;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,6 +38,8 @@ use tarpc::context::Context;
 use crate::common::{
     ClientOp, KvEnd, KvError, KvPaxos, KvPaxosClient, KvReply, Op, OpKind, Snapshot,
 };
+use crate::links::Links;
+use crate::storage::{self, SAVE_BYTES, SAVE_EVERY};
 
 /// How long a server works on one request before telling the clerk to try elsewhere.
 const AGREEMENT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -49,6 +54,9 @@ const STALL: Duration = Duration::from_millis(500);
 /// message its previous incarnation sent has arrived or is lost (labrpc delays requests by
 /// at most 27 ms, and a killed node's calls in flight are dropped).
 const QUIET: Duration = Duration::from_millis(100);
+/// How often a server saves a snapshot while it has applied instances it has not saved, so
+/// that an idle server lets Paxos forget too (**K4**, **K5**).
+pub const SAVE_INTERVAL: Duration = Duration::from_millis(100);
 
 /// One replica.
 #[derive(Clone)]
@@ -62,6 +70,7 @@ struct Inner {
     net: Network,
     px: Peer<Op>,
     others: Vec<KvPaxosClient<KvEnd>>,
+    disk: Disk,
     state: Mutex<State>,
 }
 
@@ -75,51 +84,18 @@ struct State {
     next: Seq,
     /// False while a restarted server catches up.
     ready: bool,
-}
-
-/// The Paxos messages of a paxoskv server travel as methods of its [`KvPaxos`] service.
-struct Links {
-    clients: Vec<KvPaxosClient<KvEnd>>,
-}
-
-impl Transport for Links {
-    fn prepare(&self, to: usize, args: PrepareArgs) -> Call<PrepareReply> {
-        let client = self.clients[to].clone();
-        async move {
-            client
-                .prepare(labrpc::context(), args)
-                .await
-                .map_err(labrpc::Error::from)
-        }
-        .boxed_local()
-    }
-
-    fn accept(&self, to: usize, args: AcceptArgs) -> Call<AcceptReply> {
-        let client = self.clients[to].clone();
-        async move {
-            client
-                .accept(labrpc::context(), args)
-                .await
-                .map_err(labrpc::Error::from)
-        }
-        .boxed_local()
-    }
-
-    fn decided(&self, to: usize, args: DecidedArgs) -> Call<DecidedReply> {
-        let client = self.clients[to].clone();
-        async move {
-            client
-                .decided(labrpc::context(), args)
-                .await
-                .map_err(labrpc::Error::from)
-        }
-        .boxed_local()
-    }
+    /// The prefix a synced snapshot holds (**K5**).
+    saved: Seq,
+    /// Bytes of values applied since the last snapshot was written.
+    unsaved_bytes: usize,
 }
 
 impl KvServer {
-    /// Starts server `me` of the servers on nodes `servers`, with an empty map, serving at
-    /// once (the first start of a cluster).
+    /// Starts server `me` of the servers on nodes `servers`, serving at once: with an empty
+    /// map on an empty disk (the first start of a cluster), or, after a crash that kept the
+    /// node's disk, from the snapshot and the Paxos state on it (**K5**); the server then
+    /// applies the rest of the log, copying a further snapshot from another server for
+    /// instances Paxos has forgotten.
     ///
     /// # Panics
     /// If `me` is not an index of `servers` (a programming error).
@@ -129,7 +105,8 @@ impl KvServer {
         server
     }
 
-    /// Restarts server `me` after a crash, with empty state (a new incarnation of its node).
+    /// Restarts server `me` after a crash that lost its disk
+    /// ([`labrpc::Network::lose_disk`]), or whose disk it should not trust.
     ///
     /// Its acceptor abstains from every instance at first, since it may have promised or
     /// accepted anything before the crash. After a quiet period it asks the others for their
@@ -162,18 +139,70 @@ impl KvServer {
             clients: clients.clone(),
         };
         let px = Peer::with_transport(net, servers, me, Arc::new(links));
-        KvServer {
+        let disk = net.disk(&servers[me]);
+        // An unreadable snapshot leaves the empty prefix, which the log and the others
+        // complete (K1); the Paxos peer reports its own damage (it then abstains).
+        let (saved, _damaged) = storage::load(&disk);
+        let saved = saved.unwrap_or_default();
+        let server = KvServer {
             inner: Arc::new(Inner {
                 me,
                 servers: servers.to_vec(),
                 net: net.clone(),
                 px,
                 others: clients,
+                disk,
                 state: Mutex::new(State {
+                    data: saved.data,
+                    last: saved.last,
+                    next: saved.next,
                     ready,
-                    ..State::default()
+                    saved: saved.next,
+                    unsaved_bytes: 0,
                 }),
             }),
+        };
+        let saver = server.clone();
+        net.spawn(&servers[me], async move {
+            loop {
+                tokio::time::sleep(SAVE_INTERVAL).await;
+                saver.save().await;
+            }
+        });
+        server
+    }
+
+    /// Writes and syncs a snapshot if something was applied since the last, then says
+    /// `done` with what it holds (**K5**).
+    async fn save(&self) {
+        let next = {
+            let mut state = self.inner.state.lock();
+            if state.next <= state.saved {
+                return;
+            }
+            if storage::write(&self.inner.disk, state.next, &state.data, &state.last).is_err() {
+                return; // a dead incarnation's disk, or a failing one: say nothing done
+            }
+            state.unsaved_bytes = 0;
+            state.next
+        };
+        if self.inner.disk.sync().await.is_err() {
+            return;
+        }
+        let mut state = self.inner.state.lock();
+        state.saved = state.saved.max(next);
+        drop(state);
+        self.inner.px.done(next.saturating_sub(1));
+    }
+
+    /// Saves if enough was applied since the last snapshot.
+    async fn save_if_due(&self) {
+        let due = {
+            let state = self.inner.state.lock();
+            state.next - state.saved >= SAVE_EVERY || state.unsaved_bytes >= SAVE_BYTES
+        };
+        if due {
+            self.save().await;
         }
     }
 
@@ -264,6 +293,7 @@ impl KvServer {
             match px.status(next) {
                 Status::Decided(op) => {
                     self.apply(next, op);
+                    self.save_if_due().await;
                     wait = POLL_MIN;
                     stalled_since = now;
                 }
@@ -311,17 +341,19 @@ impl KvServer {
     }
 
     /// Replaces this server's state by `snapshot` if the snapshot is further along the log
-    /// (**K1**: it is the state of a longer prefix of the same log). True if it did.
-    fn install(&self, snapshot: Snapshot) -> bool {
-        let mut state = self.inner.state.lock();
-        if snapshot.next <= state.next {
-            return false;
+    /// (**K1**: it is the state of a longer prefix of the same log), and saves it (**K5**).
+    /// True if it did.
+    async fn install(&self, snapshot: Snapshot) -> bool {
+        {
+            let mut state = self.inner.state.lock();
+            if snapshot.next <= state.next {
+                return false;
+            }
+            state.data = snapshot.data;
+            state.last = snapshot.last;
+            state.next = snapshot.next;
         }
-        state.data = snapshot.data;
-        state.last = snapshot.last;
-        state.next = snapshot.next;
-        drop(state);
-        self.inner.px.done(snapshot.next.saturating_sub(1));
+        self.save().await;
         true
     }
 
@@ -329,7 +361,10 @@ impl KvServer {
     /// others if it is ahead. True if it was.
     async fn transfer(&self) -> bool {
         let best = self.snapshots().await.into_iter().max_by_key(|s| s.next);
-        best.is_some_and(|best| self.install(best))
+        match best {
+            Some(best) => self.install(best).await,
+            None => false,
+        }
     }
 
     /// [`Self::transfer`] for a client's request: given up at the request's `deadline`
@@ -342,7 +377,7 @@ impl KvServer {
     }
 
     /// Applies instance `seq` if it is the next one (another request of this server may have
-    /// applied it meanwhile), then says `done` with it (**K1**, **K2**, **K4**).
+    /// applied it meanwhile) (**K1**, **K2**); `done` waits for a snapshot (**K5**).
     fn apply(&self, seq: Seq, op: Op) {
         let mut state = self.inner.state.lock();
         if state.next != seq {
@@ -357,10 +392,12 @@ impl KvServer {
                 let reply = match op.kind {
                     OpKind::Get { key } => state.data.get(&key).cloned().unwrap_or_default(),
                     OpKind::Put { key, value } => {
+                        state.unsaved_bytes += value.len();
                         state.data.insert(key, value);
                         String::new()
                     }
                     OpKind::Append { key, value } => {
+                        state.unsaved_bytes += value.len();
                         state.data.entry(key).or_default().push_str(&value);
                         String::new()
                     }
@@ -369,8 +406,6 @@ impl KvServer {
             }
         }
         state.next = seq.saturating_add(1);
-        drop(state);
-        self.inner.px.done(seq);
     }
 
     /// State transfer after a restart (see [`KvServer::restart`]).
@@ -383,7 +418,7 @@ impl KvServer {
             if snapshots.len() >= needed {
                 let bound = snapshots.iter().map(|s| s.max).max().unwrap_or(-1);
                 if let Some(best) = snapshots.into_iter().max_by_key(|s| s.next) {
-                    self.install(best);
+                    self.install(best).await;
                     self.inner.px.abstain_through(bound);
                     // Serve only once every instance we abstain in is decided and applied:
                     // then the instances still open are above every ready server's bound,
@@ -415,15 +450,15 @@ impl KvPaxos for KvServer {
     }
 
     async fn prepare(self, _: Context, args: PrepareArgs) -> PrepareReply {
-        self.inner.px.on_prepare(args)
+        self.inner.px.on_prepare(args).await
     }
 
     async fn accept(self, _: Context, args: AcceptArgs) -> AcceptReply {
-        self.inner.px.on_accept(args)
+        self.inner.px.on_accept(args).await
     }
 
     async fn decided(self, _: Context, args: DecidedArgs) -> DecidedReply {
-        self.inner.px.on_decided(args)
+        self.inner.px.on_decided(args).await
     }
 
     async fn snapshot(self, _: Context) -> Snapshot {

@@ -52,8 +52,8 @@ fn long_reordering() {
     });
 }
 
-/// A server killed and restarted with empty state serves nothing until it has caught up,
-/// then answers with every write made while it was down.
+/// A server killed, its disk lost, and restarted with empty state serves nothing until it
+/// has caught up, then answers with every write made while it was down.
 #[test]
 fn restart_catches_up() {
     sim::run(|net: Network| async move {
@@ -67,6 +67,7 @@ fn restart_catches_up() {
         for i in 5..10 {
             ck.append("a", &i.to_string()).await;
         }
+        net.lose_disk(&names[2]);
         let restarted = KvServer::restart(&net, &names, 2);
         assert!(!restarted.is_ready(), "a restarted server serves at once");
         let mut ck2 = clerk_of(&net, "ck2", &names, &[2]);
@@ -91,7 +92,7 @@ fn restart_catches_up() {
 /// Seeds the chaos test tries on every run.
 const CHAOS_SEEDS: u64 = 4;
 
-/// Kills, restarts (empty state), partitions and an unreliable network at random while
+/// Kills, restarts (with the disk, or with it lost and empty state), partitions and an unreliable network at random while
 /// clerks Append to and Get their own key and a shared one. Every operation is recorded
 /// (virtual times) and the whole history, with a final read of the shared key from each
 /// server, must be linearizable per key.
@@ -141,7 +142,12 @@ fn chaos() {
                         let victim = rng.random_range(0..N);
                         servers2.borrow()[victim].kill();
                         sleep(rng.random_range(0..500)).await;
-                        let fresh = KvServer::restart(&net2, &names2, victim);
+                        let fresh = if rng.random_range(0..2) == 0 {
+                            KvServer::start(&net2, &names2, victim)
+                        } else {
+                            net2.lose_disk(&names2[victim]);
+                            KvServer::restart(&net2, &names2, victim)
+                        };
                         servers2.borrow_mut()[victim] = fresh;
                         restarts2.set(restarts2.get() + 1);
                     }

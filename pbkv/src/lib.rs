@@ -20,14 +20,18 @@
 //! - **No stale reads.** Gets go through the backup too, which refuses a primary whose view
 //!   is over; a backup refuses clients.
 //! - **Crashes.** [`PbServer::kill`] stops a server at once; [`PbServer::start`] under the same
-//!   name brings it back empty. The view service is a single point of failure, and a store
-//!   whose primary and backup both die waits forever rather than serve lost data.
+//!   name brings it back with the copy on its node's disk, which it wrote before answering
+//!   (a crash that keeps the disk is only a pause), or empty if the disk was lost
+//!   ([`labrpc::Network::lose_disk`]). The view service is a single point of failure, and a
+//!   store whose primary and backup both lost their state waits forever rather than serve
+//!   lost data.
 //!
 //! The invariants are listed in [`server`].
 
 mod clerk;
 mod common;
 pub mod server;
+pub mod storage;
 
 pub use clerk::{Clerk, RETRY_INTERVAL};
 pub use common::{

@@ -35,11 +35,14 @@
 //!   sender's view before they wait for the store, and refuse an older view than ours at
 //!   once; the server of the older view thus always gets its answer and lets go of its lock.
 //!
+//! - **P7 — answered means durable**: see [`crate::storage`]; a server restarted with its
+//!   disk resumes as the copy it was.
+//!
 //! A first primary that crashes and restarts while view 1 is current (no backup ever joined)
 //! cannot tell that view from one made for it; the view service settles it: a restarted
 //! primary with no copy left is followed by a view with no primary (its rule V3).
 
-use labrpc::{Error, Network};
+use labrpc::{Disk, Error, Network};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,6 +50,7 @@ use tarpc::context::Context;
 use viewservice::{PING_INTERVAL, View};
 
 use crate::common::{ClientOp, Forward, KvEnd, KvError, KvReply, Op, PbKv, PbKvClient, Snapshot};
+use crate::storage;
 
 /// A running key/value server: the handle a test keeps. Cheap to clone.
 #[derive(Clone)]
@@ -62,6 +66,8 @@ struct Shared {
     store: tokio::sync::Mutex<Store>,
     /// Client ends to the other servers, made on first use.
     peers: Mutex<BTreeMap<String, PbKvClient<KvEnd>>>,
+    /// The node's disk, holding this server's copy (P7).
+    disk: Disk,
 }
 
 /// What the server knows of the views and of its role in them.
@@ -96,17 +102,39 @@ struct Store {
 struct Service(Arc<Shared>);
 
 impl PbServer {
-    /// Starts a server with empty state on node `name`, using the view server on node `vs`.
-    /// Its ticker is a task of the node, so [`PbServer::kill`] stops it. Starting a server
-    /// again under the same name is a restart with empty state.
+    /// Starts a server on node `name`, using the view server on node `vs`. Its ticker is a
+    /// task of the node, so [`PbServer::kill`] stops it.
+    ///
+    /// The server starts from the copy on the node's disk, if there is one (a restart after
+    /// a crash that kept the disk, P7), and empty otherwise (a first start, or a restart after
+    /// [`Network::lose_disk`]).
     pub fn start(net: &Network, name: &str, vs: &str) -> PbServer {
+        let disk = net.disk(name);
+        let (status, store) = match storage::load(&disk) {
+            Some(copy) => (
+                Status {
+                    view: copy.view,
+                    heard: true,
+                    ready: true,
+                    initialized: true,
+                    synced_as_backup: copy.synced_as_backup,
+                    ..Status::default()
+                },
+                Store {
+                    data: copy.data,
+                    applied: copy.applied,
+                },
+            ),
+            None => (Status::default(), Store::default()),
+        };
         let shared = Arc::new(Shared {
             me: name.to_owned(),
             net: net.clone(),
             vs: viewservice::Clerk::new(net, name, vs),
-            status: Mutex::new(Status::default()),
-            store: tokio::sync::Mutex::new(Store::default()),
+            status: Mutex::new(status),
+            store: tokio::sync::Mutex::new(store),
             peers: Mutex::new(BTreeMap::new()),
+            disk,
         });
         net.add_server(name, Service(shared.clone()).serve());
         let ticker = shared.clone();
@@ -176,8 +204,13 @@ impl Shared {
         status.heard = true;
         status.ready |= pinged != 0;
         if view.viewnum > status.view.viewnum {
-            if view.viewnum == 1 && view.is_primary(&self.me) {
+            if view.viewnum == 1 && view.is_primary(&self.me) && !status.initialized {
                 status.initialized = true; // P5: the first primary starts the (empty) state
+                let me = self.clone();
+                self.net.spawn(&self.me, async move {
+                    let store = me.store.lock().await;
+                    let _ = me.save(&store).await; // P7: a restart finds the copy it started
+                });
             }
             status.view = view;
         }
@@ -286,7 +319,28 @@ impl Shared {
                 Ok(Err(_)) => return Err(KvError::WrongServer),
             }
         }
-        Ok(store.apply(&op))
+        let reply = store.apply(&op);
+        if !matches!(op.op, Op::Get { .. }) {
+            self.save(&store).await.map_err(|_| KvError::NotReady)?; // P7
+        }
+        Ok(reply)
+    }
+
+    /// Saves `store` as this server's copy, with the view it holds it for (P7). The caller
+    /// holds the store lock, so no change is seen before it is durable.
+    async fn save(&self, store: &Store) -> Result<(), labrpc::DiskError> {
+        let (view, synced_as_backup) = {
+            let status = self.status.lock();
+            (status.view.clone(), status.synced_as_backup)
+        };
+        storage::save(
+            &self.disk,
+            &view,
+            synced_as_backup,
+            &store.data,
+            &store.applied,
+        )
+        .await
     }
 
     /// As backup: applies the primary's operation if we hold its state for its view (P1-P3).
@@ -296,7 +350,12 @@ impl Shared {
         self.check_forward(&args)?;
         let mut store = self.store.lock().await;
         self.check_forward(&args)?; // the view may have changed while we waited
-        Ok(store.apply(&args.op))
+        let reply = store.apply(&args.op);
+        if !matches!(args.op.op, Op::Get { .. }) && self.save(&store).await.is_err() {
+            // P2, P7: we applied what we cannot keep; the primary transfers its state again.
+            return Err(KvError::NotSynced);
+        }
+        Ok(reply)
     }
 
     /// Whether we may apply a forward of `args.viewnum` as its backup (P2, P3).
@@ -316,14 +375,16 @@ impl Shared {
     async fn transfer(&self, snapshot: Snapshot) -> Result<(), KvError> {
         self.check_transfer(&snapshot.view, &self.status.lock())?; // P6, as in `forward`
         let mut store = self.store.lock().await;
-        let mut status = self.status.lock();
-        self.check_transfer(&snapshot.view, &status)?;
-        store.data = snapshot.data;
-        store.applied = snapshot.applied;
-        status.initialized = true;
-        status.synced_as_backup = Some(snapshot.view.viewnum);
-        status.view = snapshot.view; // a genuine view, no older than ours: adopt it
-        Ok(())
+        {
+            let mut status = self.status.lock();
+            self.check_transfer(&snapshot.view, &status)?;
+            store.data = snapshot.data;
+            store.applied = snapshot.applied;
+            status.initialized = true;
+            status.synced_as_backup = Some(snapshot.view.viewnum);
+            status.view = snapshot.view; // a genuine view, no older than ours: adopt it
+        }
+        self.save(&store).await.map_err(|_| KvError::NotReady) // P7
     }
 
     /// Whether we may install a primary's state for `view` as its backup (P2, P5).

@@ -17,8 +17,8 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep};
 use viewservice::{DEAD_PINGS, PING_INTERVAL, ViewServer};
 
-/// The first primary crashes and restarts (empty) while view 1 is still current: no backup
-/// ever joined, so its writes are gone with it. It must not serve view 1 from empty state: a
+/// The first primary crashes, loses its disk and restarts (empty) while view 1 is still
+/// current: no backup ever joined, so its writes are gone with it. It must not serve view 1 from empty state: a
 /// Get of a written key never returns, rather than return "".
 #[test]
 fn restarted_sole_primary_does_not_serve_empty() {
@@ -31,6 +31,7 @@ fn restarted_sole_primary_does_not_serve_empty() {
         assert!(v.is_primary("s1"), "{v}");
         sleep(PING_INTERVAL * 2).await; // s1 has acknowledged view 1
         s1.kill();
+        net.lose_disk("s1");
         let _s1 = start(&net, "s1");
         let _s2 = start(&net, "s2");
         sleep(DEAD_TIME).await;
@@ -135,7 +136,7 @@ fn client_cut_off_from_primary_only() {
 /// What the chaos monkey does next.
 #[derive(Debug)]
 enum Chaos {
-    /// Kill a server and restart it empty after a while.
+    /// Kill a server and restart it after a while, with its disk or (half the time) empty.
     Crash,
     /// Cut a server off from every other node for a while.
     Isolate,
@@ -252,6 +253,9 @@ fn chaos() {
                 match action {
                     Chaos::Crash => {
                         net.kill(victim);
+                        if rng.random_range(0..2) == 0 {
+                            net.lose_disk(victim);
+                        }
                         sleep(hold).await;
                         servers.insert(victim, start(&net, victim));
                     }

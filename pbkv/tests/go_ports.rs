@@ -281,6 +281,7 @@ async fn crash_and_restart(net: Network, names: [&'static str; 3], deadline: Ins
     while before(deadline) {
         let name = names[rng.random_range(0..names.len())];
         net.kill(name);
+        net.lose_disk(name); // Go's restarted server is a new, empty one
         sleep(wait).await;
         start(&net, name);
         sleep(wait).await;

@@ -11,6 +11,15 @@
 //! blocked every client). Here an impostor on node `b` plays the stale server: whenever the
 //! real server `a` calls it, it first calls back into `a` with an older view than `a`'s, and
 //! answers only when that call returns.
+//!
+//! **A primary that dies before acknowledging its view (P7).** The view service may leave a
+//! view only once its primary acknowledged it (V2). When a backup looks dead (its pings
+//! delayed), the view service makes a new view with another backup; if the primary crashes
+//! before it transferred its state to that backup, nobody can acknowledge the view, and a
+//! primary restarted empty pings 0, so the view is stuck for good (`distlab run pbkv --seed
+//! 315 --crash-every 1s --partition-every 1s --drop 0.2 --reordering --long-delays`). A
+//! primary restarted with its disk is the copy it was: it acknowledges the view and the
+//! store goes on. With its disk lost the view stays stuck, as the design requires.
 
 mod common;
 
@@ -159,5 +168,67 @@ fn a_stale_server_calling_back_is_refused_at_once() {
             a.data().and_then(|d| d.get("k").cloned()),
             Some("fresh".into())
         );
+    });
+}
+
+/// Builds the stuck view: `s1` primary, `s2` backup, then `s2`'s pings stop reaching the
+/// view service, which makes `s3` the backup of a new view; `s1` cannot reach `s3` and is
+/// killed before it acknowledged that view. Returns the clerk that wrote `a`.
+async fn primary_dies_before_acknowledging(net: &Network) -> (viewservice::ViewServer, Clerk) {
+    let (vs, vck) = start_vs(net);
+    let s1 = start(net, "s1");
+    wait_view(&vck, 10, |v| v.is_primary("s1")).await;
+    let _s2 = start(net, "s2");
+    wait_pair(&vck).await;
+    let mut ck = Clerk::new(net, "ck", VS);
+    ck.put("a", "x").await;
+    let _s3 = start(net, "s3");
+    sleep(PING_INTERVAL * 2).await;
+    net.cut("s1", "s3");
+    net.cut("s2", VS);
+    let new_view = wait_view(&vck, 20, |v| v.backup.as_deref() == Some("s3")).await;
+    assert!(new_view.is_primary("s1"), "{new_view}");
+    assert!(
+        !vs.is_acked(),
+        "s1 acknowledged {new_view} without reaching its backup"
+    );
+    s1.kill();
+    net.restore("s1", "s3");
+    net.restore("s2", VS);
+    sleep(DEAD_TIME * 2).await;
+    (vs, ck)
+}
+
+/// P7: with its disk, the primary of the unacknowledged view comes back as itself,
+/// transfers its state to the new backup, acknowledges, and serves what it had.
+#[test]
+fn a_primary_restarted_with_its_disk_acknowledges_its_view() {
+    sim::run(|net: Network| async move {
+        let (vs, mut ck) = primary_dies_before_acknowledging(&net).await;
+        let _s1 = start(&net, "s1");
+        let got = timeout(PATIENCE, ck.get("a")).await;
+        assert_eq!(
+            got.ok().as_deref(),
+            Some("x"),
+            "the store never recovered (view {}, acked {})",
+            vs.view(),
+            vs.is_acked()
+        );
+        ck.put("b", "y").await;
+        let mut other = Clerk::new(&net, "other", VS);
+        check(&mut other, "b", "y").await;
+    });
+}
+
+/// Without its disk the same primary pings 0: nobody holds the state for certain, and the
+/// view service waits for good rather than risk serving lost writes (V2, V3).
+#[test]
+fn a_primary_restarted_without_its_disk_leaves_the_view_stuck() {
+    sim::run(|net: Network| async move {
+        let (vs, mut ck) = primary_dies_before_acknowledging(&net).await;
+        net.lose_disk("s1");
+        let _s1 = start(&net, "s1");
+        let got = timeout(PATIENCE, ck.get("a")).await;
+        assert!(got.is_err(), "served {got:?} from {}", vs.view());
     });
 }

@@ -2,6 +2,13 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
+
+mod values;
+
+pub use values::{
+    MAX_SECONDS, Param, ParamName, parse_duration, parse_fraction, parse_param, parse_timeout,
+};
 
 /// The exit statuses, as `--help` shows them (see [`crate::exit`]).
 macro_rules! exit_status {
@@ -20,12 +27,16 @@ macro_rules! exit_status {
     };
 }
 
-/// Run the distributed-systems labs under chaos, replay a seed, sweep an experiment, grade.
+/// Run the distributed-systems labs under chaos, replay a seed, sweep an experiment, soak a
+/// lab over many seeds, grade.
 #[derive(Debug, Parser)]
 #[command(name = "distlab", version, about, long_about = None, arg_required_else_help = true,
     after_help = concat!(
         "Every subcommand has --help with examples.",
-        exit_status!("a check found a violation, or a graded test failed")
+        exit_status!(
+            "a run failed (a violation, a blocked client, a panic, the time limit), or a \
+             graded test failed"
+        )
     ))]
 pub struct Cli {
     /// What to do.
@@ -41,20 +52,37 @@ pub enum Command {
         distlab run paxos\n  \
         distlab run paxoskv --seed 7 --clients 5 --drop 0.2 --partition-every 2s\n  \
         distlab run pbkv --duration 30s --crash-every 3s --out /tmp/pbkv-run",
-        exit_status!("the check found a violation (an inconclusive check is 0)")))]
+        exit_status!(
+            "the run failed: the check found a violation, a client was still blocked 60 s \
+             after the faults healed, the lab panicked, or the run passed --time-limit (an \
+             inconclusive check is 0)"
+        )))]
     Run(RunArgs),
     /// Rerun one seed of a scenario with its full trace, or one test under one seed.
     #[command(after_help = concat!("Examples:\n  \
         distlab replay --seed 1234 paxos\n  \
         distlab replay --seed 1234 paxos --test partition",
-        exit_status!("the check found a violation, or the test failed")))]
+        exit_status!("the run failed (as for distlab run), or the test failed")))]
     Replay(ReplayArgs),
     /// Run a scenario over a grid of one fault parameter and several seeds; write CSV and a plot.
     #[command(after_help = concat!("Examples:\n  \
         distlab sweep paxoskv --param drop=0,0.1,0.2,0.3\n  \
         distlab sweep pbkv --param clients=1,2,4,8 --seeds 5 --out sweep-pbkv",
-        exit_status!("some run's check found a violation")))]
+        exit_status!(
+            "some run failed: a violation, a blocked client, a panic or the time limit"
+        )))]
     Sweep(SweepArgs),
+    /// Run a lab's scenario for many seeds on every core; report each failed seed with the
+    /// command that replays it.
+    #[command(after_help = concat!("Examples:\n  \
+        distlab soak pbkv --seeds 200\n  \
+        distlab soak paxos --seeds 1000 --seed 5000 --crash-every 1s --partition-every 1s \
+        --drop 0.2 --reordering --long-delays\n  \
+        distlab soak viewservice --seeds 50 --jobs 1 --time-limit 5m",
+        exit_status!(
+            "some run failed: a violation, a blocked client, a panic or the time limit"
+        )))]
+    Soak(SoakArgs),
     /// Run each lab's test suite several times with different seeds and score the results.
     #[command(after_help = concat!("Examples:\n  \
         distlab grade paxos --runs 5\n  \
@@ -135,6 +163,30 @@ pub struct ScenarioArgs {
     /// Mean time between server crashes (each restarts after about as long); 0s for none.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub crash_every: std::time::Duration,
+    /// Virtual time after which a run still going fails as stuck, e.g. 30m; 0s for none.
+    /// Default: 20m more than twice --duration, far past what a healthy run takes.
+    #[arg(long, value_parser = parse_duration)]
+    pub time_limit: Option<std::time::Duration>,
+}
+
+impl ScenarioArgs {
+    /// The virtual-time limit of a run: `--time-limit` (`None` for `0s`), or
+    /// [`crate::scenario::default_time_limit`] of the duration.
+    pub fn time_limit(&self) -> Option<Duration> {
+        match self.time_limit {
+            Some(limit) if limit.is_zero() => None,
+            Some(limit) => Some(limit),
+            None => Some(crate::scenario::default_time_limit(self.duration)),
+        }
+    }
+
+    /// The `--time-limit` option as given, for a replay command to repeat (nothing when it
+    /// was not given: a replay with the same duration has the same default).
+    pub fn time_limit_option(&self) -> String {
+        self.time_limit
+            .map(|limit| format!(" --time-limit {}ms", limit.as_millis()))
+            .unwrap_or_default()
+    }
 }
 
 /// `distlab run`.
@@ -189,6 +241,24 @@ pub struct SweepArgs {
     pub out: PathBuf,
 }
 
+/// `distlab soak`.
+#[derive(Debug, Args)]
+pub struct SoakArgs {
+    /// The lab.
+    #[arg(value_enum)]
+    pub lab: Lab,
+    /// How many seeds to run, from --seed on.
+    #[arg(long, default_value_t = 100,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub seeds: u64,
+    /// Runs at once, each on a thread of its own (default: the machine's cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub jobs: Option<u64>,
+    /// The scenario's settings, the same for every seed; --seed is the first seed.
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+}
+
 /// `distlab grade`.
 #[derive(Debug, Args)]
 pub struct GradeArgs {
@@ -218,182 +288,4 @@ pub struct GradeArgs {
     /// without a result fail that run.
     #[arg(long, default_value = "20m", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
-}
-
-/// A swept parameter and its values.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Param {
-    /// Which knob.
-    pub name: ParamName,
-    /// Its values, in order.
-    pub values: Vec<f64>,
-}
-
-/// The knobs a sweep can turn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamName {
-    /// Loss probability.
-    Drop,
-    /// Number of clients.
-    Clients,
-    /// Number of servers.
-    Servers,
-    /// Mean seconds between partitions.
-    PartitionEvery,
-    /// Mean seconds between crashes.
-    CrashEvery,
-}
-
-impl ParamName {
-    /// The name on the command line and in the CSV header.
-    pub fn name(self) -> &'static str {
-        match self {
-            ParamName::Drop => "drop",
-            ParamName::Clients => "clients",
-            ParamName::Servers => "servers",
-            ParamName::PartitionEvery => "partition-every",
-            ParamName::CrashEvery => "crash-every",
-        }
-    }
-}
-
-/// Parses `NAME=V1,V2,...`.
-pub fn parse_param(text: &str) -> Result<Param, String> {
-    let (name, values) = text
-        .split_once('=')
-        .ok_or_else(|| format!("expected NAME=V1,V2,... but got {text:?}"))?;
-    let name = match name.trim() {
-        "drop" => ParamName::Drop,
-        "clients" => ParamName::Clients,
-        "servers" => ParamName::Servers,
-        "partition-every" => ParamName::PartitionEvery,
-        "crash-every" => ParamName::CrashEvery,
-        other => {
-            return Err(format!(
-                "unknown parameter {other:?}: use drop, clients, servers, partition-every or crash-every"
-            ));
-        }
-    };
-    let values = values
-        .split(',')
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .map_err(|_| format!("{v:?} is not a number"))
-        })
-        .collect::<Result<Vec<f64>, String>>()?;
-    for &v in &values {
-        let ok = match name {
-            ParamName::Drop => (0.0..=1.0).contains(&v),
-            ParamName::Clients => (1.0..=64.0).contains(&v) && v.fract() == 0.0,
-            ParamName::Servers => (1.0..=9.0).contains(&v) && v.fract() == 0.0,
-            ParamName::PartitionEvery | ParamName::CrashEvery => (0.0..=MAX_SECONDS).contains(&v),
-        };
-        if !ok {
-            let range = match name {
-                ParamName::Drop => "a probability from 0 to 1".to_owned(),
-                ParamName::Clients => "a whole number from 1 to 64".to_owned(),
-                ParamName::Servers => "a whole number from 1 to 9".to_owned(),
-                ParamName::PartitionEvery | ParamName::CrashEvery => {
-                    format!("0 to {MAX_SECONDS} seconds (24 hours)")
-                }
-            };
-            return Err(format!(
-                "{v} is out of range for {} (as for --{}: {range})",
-                name.name(),
-                name.name()
-            ));
-        }
-    }
-    Ok(Param { name, values })
-}
-
-/// The longest duration any option (or swept interval) takes: 24 hours, in seconds.
-pub const MAX_SECONDS: f64 = 24.0 * 3600.0;
-
-/// Parses `10s`, `500ms`, `2m` or a bare number of seconds, from 0 to 24 hours.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 10s or 500ms"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        _ => return Err(format!("unknown unit {unit:?} in {text:?}: use ms, s or m")),
-    };
-    if !(0.0..=MAX_SECONDS).contains(&seconds) {
-        return Err(format!("{text:?} is out of range (0 to 24 hours)"));
-    }
-    Ok(std::time::Duration::from_secs_f64(seconds))
-}
-
-/// Parses a time limit: a duration as for [`parse_duration`], more than zero.
-pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let timeout = parse_duration(text)?;
-    if timeout.is_zero() {
-        return Err(format!(
-            "{text:?} is no time at all: a time limit must be more than 0"
-        ));
-    }
-    Ok(timeout)
-}
-
-/// Parses a probability between 0 and 1.
-pub fn parse_fraction(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        _ => Err(format!("{text:?} is not a probability between 0 and 1")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_params_and_durations() {
-        assert_eq!(
-            parse_param("drop=0,0.1"),
-            Ok(Param {
-                name: ParamName::Drop,
-                values: vec![0.0, 0.1]
-            })
-        );
-        assert!(parse_param("drop=2").is_err());
-        assert!(parse_param("speed=1").is_err());
-        assert!(parse_param("clients=1.5").is_err());
-        // Swept intervals have the options' limits (they panicked `Duration` before).
-        for bad in [
-            "crash-every=1e20",
-            "partition-every=1e20",
-            "crash-every=86401",
-        ] {
-            let err = parse_param(bad).expect_err(bad);
-            assert!(
-                err.contains("out of range for") && err.contains("24 hours"),
-                "{err}"
-            );
-        }
-        assert!(parse_param("crash-every=nan").is_err());
-        assert!(parse_param("partition-every=-1").is_err());
-        assert!(parse_param("crash-every=0,86400").is_ok());
-        assert_eq!(
-            parse_duration("500ms"),
-            Ok(std::time::Duration::from_millis(500))
-        );
-        assert_eq!(parse_duration("2"), Ok(std::time::Duration::from_secs(2)));
-        assert!(parse_duration("2h").is_err());
-        assert!(parse_fraction("1.1").is_err());
-        assert_eq!(
-            parse_timeout("20m"),
-            Ok(std::time::Duration::from_secs(1200))
-        );
-        assert!(parse_timeout("0s").is_err());
-    }
 }

@@ -8,6 +8,8 @@
 //! - `distlab replay --seed N LAB`: the same run again, or one test of the lab under one seed;
 //! - `distlab sweep LAB --param drop=0,0.1,0.2`: a grid of one fault parameter over several
 //!   seeds, as a CSV and a plot of latency percentiles and throughput;
+//! - `distlab soak LAB --seeds N`: N seeds of the scenario on every core, each failed run
+//!   (violation, blocked client, panic, timeout) reported with its replay command;
 //! - `distlab grade [LAB...] --runs N`: the labs' test suites run N times with different seeds,
 //!   scored, optionally as Gradescope's `results.json`.
 //!
@@ -16,7 +18,9 @@
 
 /// The exit statuses of the `distlab` command (0 is success).
 pub mod exit {
-    /// A check found a violation, a test failed (or gave no result), or a suite did not build.
+    /// A run failed (its check found a violation, a client was left blocked, the lab panicked,
+    /// or the run passed its time limit), a test failed (or gave no result), or a suite did
+    /// not build.
     pub const FAILED: u8 = 1;
     /// Bad arguments: clap's errors, and arguments that cannot work together.
     pub const USAGE: u8 = 2;
@@ -31,4 +35,5 @@ pub mod grade;
 pub mod labs;
 pub mod output;
 pub mod scenario;
+pub mod soak;
 pub mod sweep;

@@ -4,10 +4,12 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
-use distlab::cli::{Cli, Command, GradeArgs, Lab, ReplayArgs, RunArgs, ScenarioArgs, SweepArgs};
+use distlab::cli::{
+    Cli, Command, GradeArgs, Lab, ReplayArgs, RunArgs, ScenarioArgs, SoakArgs, SweepArgs,
+};
 use distlab::output::{OutDir, verdict};
 use distlab::scenario::{self, Check, Outcome, Params};
-use distlab::{exit, grade, sweep};
+use distlab::{exit, grade, soak, sweep};
 use std::path::Path;
 
 fn main() -> ExitCode {
@@ -17,6 +19,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Replay(args) => replay(&args),
         Command::Sweep(args) => sweep_command(&args),
+        Command::Soak(args) => soak_command(&args),
         Command::Grade(args) => grade_command(&args),
     };
     match result {
@@ -65,8 +68,14 @@ fn progress_bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// Prints the end of a run and writes its files; the exit code says whether the check passed.
-fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, Failure> {
+/// Prints the end of a run and writes its files; the exit code says whether the run passed.
+/// `extra_options` end the replay command (the options that are not settings).
+fn finish(
+    outcome: &Outcome,
+    out: &OutDir,
+    lab: &str,
+    extra_options: &str,
+) -> Result<ExitCode, Failure> {
     let mut latencies = outcome.latencies_us.clone();
     latencies.sort_unstable();
     let p = |q: f64| {
@@ -83,13 +92,21 @@ fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, Failur
         p(0.5),
         p(0.99)
     );
-    let good = !outcome.check.is_violation();
-    let text = match &outcome.check {
-        Check::Passed(what) => format!("history check passed: {what}"),
-        Check::Violation(why) => format!("history check FAILED: {why}"),
-        Check::Unknown => "history check: unknown (checker out of time)".to_owned(),
+    let text = match (&outcome.aborted, &outcome.check) {
+        (Some(aborted), _) => format!("run FAILED: {aborted}"),
+        (None, Check::Passed(what)) => format!("history check passed: {what}"),
+        (None, Check::Violation(why)) => format!("history check FAILED: {why}"),
+        (None, Check::Unknown) => "history check: unknown (checker out of time)".to_owned(),
     };
-    println!("{}", verdict(&text, good));
+    println!("{}", verdict(&text, !outcome.check.is_violation()));
+    // A liveness failure, apart from the safety check's verdict.
+    if !outcome.blocked.is_empty() {
+        let text = format!("liveness FAILED: {}:", outcome.blocked_summary());
+        println!("{}", verdict(&text, false));
+        for client in &outcome.blocked {
+            println!("  {client}");
+        }
+    }
     let mut trace = String::new();
     for event in &outcome.events {
         trace.push_str(&serde_json::to_string(event).map_err(|e| e.to_string())?);
@@ -106,10 +123,10 @@ fn finish(outcome: &Outcome, out: &OutDir, lab: &str) -> Result<ExitCode, Failur
         println!("history: {}", out.write("history.html", html)?.display());
     }
     println!(
-        "replay:  distlab replay {lab} {}",
+        "replay:  distlab replay {lab} {}{extra_options}",
         outcome.params.command_line()
     );
-    Ok(verdict_code(good))
+    Ok(verdict_code(!outcome.verdict().is_failure()))
 }
 
 fn run(args: &RunArgs) -> Result<ExitCode, Failure> {
@@ -153,9 +170,14 @@ fn scenario_command(
 ) -> Result<ExitCode, Failure> {
     let out = OutDir::create(out)?;
     let params = Params::from(scenario);
-    println!("distlab {verb} {} {}", lab.name(), params.command_line());
-    let outcome = scenario::run(lab, &params, true, true);
-    finish(&outcome, &out, lab.name())
+    println!(
+        "distlab {verb} {} {}{}",
+        lab.name(),
+        params.command_line(),
+        scenario.time_limit_option()
+    );
+    let outcome = scenario::run_within(lab, &params, true, true, scenario.time_limit());
+    finish(&outcome, &out, lab.name(), &scenario.time_limit_option())
 }
 
 fn sweep_command(args: &SweepArgs) -> Result<ExitCode, Failure> {
@@ -174,7 +196,8 @@ fn sweep_command(args: &SweepArgs) -> Result<ExitCode, Failure> {
                     args.param.name,
                     value,
                 );
-                let outcome = scenario::run(args.lab, &params, false, false);
+                let limit = args.scenario.time_limit();
+                let outcome = scenario::run_within(args.lab, &params, false, false, limit);
                 bar.inc(1);
                 outcome
             })
@@ -189,8 +212,67 @@ fn sweep_command(args: &SweepArgs) -> Result<ExitCode, Failure> {
     sweep::plot(&svg_path, args.lab.name(), &args.param, &points)
         .map_err(|e| format!("cannot draw the plot: {e}"))?;
     println!("wrote {} and {}", csv_path.display(), svg_path.display());
-    let violations: u64 = points.iter().map(|p| p.violations).sum();
-    Ok(verdict_code(violations == 0))
+    let failures: u64 = points.iter().map(sweep::Point::failures).sum();
+    Ok(verdict_code(failures == 0))
+}
+
+fn soak_command(args: &SoakArgs) -> Result<ExitCode, Failure> {
+    let base = Params::from(&args.scenario);
+    if base.seed.checked_add(args.seeds - 1).is_none() {
+        return Err(Failure {
+            code: exit::USAGE,
+            message: format!(
+                "--seed {} with --seeds {}: the last seed would pass 2^64 - 1",
+                base.seed, args.seeds
+            ),
+        });
+    }
+    let jobs = match args.jobs {
+        Some(jobs) => jobs as usize,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    println!(
+        "distlab soak {} --seeds {} {}{}",
+        args.lab.name(),
+        args.seeds,
+        base.command_line(),
+        args.scenario.time_limit_option()
+    );
+    // Soak reports each panic with its seed: the default hook's message, printed from
+    // whichever thread, would only scramble the output.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let name = std::thread::current().name().map(str::to_owned);
+        if !name.is_some_and(|n| n.starts_with(soak::THREAD_PREFIX)) {
+            default_hook(info);
+        }
+    }));
+    let bar = progress_bar(args.seeds, &format!("soak {}", args.lab.name()));
+    let mut failed = 0;
+    let extra = args.scenario.time_limit_option();
+    let results = soak::soak(
+        args.lab,
+        &base,
+        args.seeds,
+        jobs,
+        args.scenario.time_limit(),
+        |result| {
+            failed += u64::from(result.verdict.is_failure());
+            bar.set_message(format!("soak {} ({failed} failed)", args.lab.name()));
+            bar.inc(1);
+        },
+        |result| {
+            let text = soak::report(args.lab, result, &extra);
+            if !text.is_empty() {
+                bar.suspend(|| print!("{text}"));
+            }
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let summary = soak::Summary::of(&results);
+    println!("{}", verdict(&summary.to_string(), summary.failures() == 0));
+    Ok(verdict_code(summary.failures() == 0))
 }
 
 fn grade_command(args: &GradeArgs) -> Result<ExitCode, Failure> {

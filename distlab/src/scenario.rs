@@ -1,14 +1,24 @@
 //! A chaos scenario: one lab's servers and clients in the simulation, faults injected by
 //! [`crate::chaos`], every operation timed, and the history checked at the end.
+//!
+//! A run can fail in four ways, told apart by [`Outcome::verdict`]: the safety check finds a
+//! violation; a client is blocked (its operation never returned, [`labs::DRAIN`] after the
+//! faults healed: a liveness failure); the lab panics; or the run passes its virtual-time limit.
 
-use labrpc::trace::Event;
 use labrpc::{Faults, Network, Probability, sim};
 use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::Duration;
 
 use crate::cli::{Lab, ScenarioArgs};
 use crate::labs;
+
+mod outcome;
+
+#[cfg(test)]
+pub(crate) use outcome::sample_outcome;
+pub use outcome::{Aborted, Blocked, Check, Outcome, Pending, Verdict};
 
 /// The settings of one run.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,30 +96,24 @@ impl Params {
     }
 }
 
-/// The verdict on a run's history.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Check {
-    /// The history is linearizable, or the lab's safety check passed; the text says what held.
-    Passed(String),
-    /// The check found a violation; the text says what.
-    Violation(String),
-    /// The checker ran out of time.
-    Unknown,
+/// The virtual-time limit of a run whose clients start operations for `duration`, unless the
+/// command line sets one: 20 minutes more than twice the duration. A healthy run takes the
+/// duration, then at most [`labs::DRAIN`] for clients to finish (a MapReduce job started at
+/// the end may take up to one more duration and the drain), so only a run that waits or
+/// retries forever reaches it.
+pub fn default_time_limit(duration: Duration) -> Duration {
+    sim::DEFAULT_TIME_LIMIT.saturating_add(duration.saturating_mul(2))
 }
 
-impl Check {
-    /// True for a violation.
-    pub fn is_violation(&self) -> bool {
-        matches!(self, Check::Violation(_))
-    }
-}
-
-/// Counters the summary line shows while the scenario runs.
+/// Counters the summary line shows while the scenario runs, and the clients that were left
+/// blocked at the end.
 #[derive(Clone, Debug, Default)]
 pub struct Live {
     ops: Rc<Cell<u64>>,
     faults: Rc<Cell<u64>>,
     latencies_us: Rc<RefCell<Vec<u64>>>,
+    blocked: Rc<RefCell<BTreeSet<usize>>>,
+    pending: Rc<RefCell<BTreeMap<usize, Pending>>>,
 }
 
 impl Live {
@@ -135,6 +139,31 @@ impl Live {
     pub fn faults(&self) -> u64 {
         self.faults.get()
     }
+
+    /// Records that client `client` had not finished [`labs::DRAIN`] after the faults healed.
+    pub(crate) fn client_blocked(&self, client: usize) {
+        self.blocked.borrow_mut().insert(client);
+    }
+
+    /// Records that client `client`'s operation `what`, called at `since`, has not returned.
+    pub(crate) fn operation_pending(&self, client: usize, what: String, since: Duration) {
+        self.pending
+            .borrow_mut()
+            .insert(client, Pending { what, since });
+    }
+
+    /// The blocked clients, in order, each with its pending operation if one was recorded.
+    fn blocked(&self) -> Vec<Blocked> {
+        let pending = self.pending.borrow();
+        self.blocked
+            .borrow()
+            .iter()
+            .map(|&client| Blocked {
+                client,
+                pending: pending.get(&client).cloned(),
+            })
+            .collect()
+    }
 }
 
 /// What a lab's workload reports at the end.
@@ -146,101 +175,89 @@ pub struct LabReport {
     pub history_html: Option<String>,
 }
 
-/// What a run produced.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    /// The settings.
-    pub params: Params,
-    /// Simulated time the run took.
-    pub simulated: Duration,
-    /// Operations completed.
-    pub ops: u64,
-    /// Faults injected.
-    pub faults: u64,
-    /// RPCs sent.
-    pub rpcs: u64,
-    /// Latency of every completed operation, in simulated microseconds.
-    pub latencies_us: Vec<u64>,
-    /// The verdict.
-    pub check: Check,
-    /// The history picture, if any.
-    pub history_html: Option<String>,
-    /// Every network event, if recorded.
-    pub events: Vec<Event>,
-    /// The trace hash.
-    pub trace_hash: u64,
+/// Runs `lab`'s scenario without a time limit: [`run_within`] with `None`.
+pub fn run(lab: Lab, params: &Params, live_lines: bool, record: bool) -> Outcome {
+    run_within(lab, params, live_lines, record, None)
 }
 
 /// Runs `lab`'s scenario. With `live_lines`, prints a summary line per simulated second to
 /// stdout; the lines depend only on the settings, so the same seed prints the same bytes.
-/// With `record`, keeps every network event. A panic in the lab's code is reported as a
-/// violation, not a crash of distlab.
-pub fn run(lab: Lab, params: &Params, live_lines: bool, record: bool) -> Outcome {
-    let result: Rc<RefCell<Option<(LabReport, Live, u64)>>> = Rc::default();
-    let keep = result.clone();
+/// With `record`, keeps every network event. With a `limit`, a run still going after that
+/// much virtual time stops, as [`Aborted::TimedOut`]. A panic in the lab's code is reported
+/// as [`Aborted::Panicked`], not a crash of distlab. Neither `live_lines` nor `record`
+/// changes what happens in the run.
+pub fn run_within(
+    lab: Lab,
+    params: &Params,
+    live_lines: bool,
+    record: bool,
+    limit: Option<Duration>,
+) -> Outcome {
+    let live = Live::default();
+    let lab_report: Rc<RefCell<Option<LabReport>>> = Rc::default();
+    let network: Rc<RefCell<Option<Network>>> = Rc::default();
+    let (keep_report, keep_net, body_live) = (lab_report.clone(), network.clone(), live.clone());
     let body_params = params.clone();
-    let simulation = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        sim::simulate(params.seed, record, move |net: Network| async move {
-            let params = body_params;
-            net.set_faults(params.faults());
-            let live = Live::default();
-            if live_lines {
-                let (net, live) = (net.clone(), live.clone());
-                tokio::task::spawn_local(async move {
-                    loop {
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        println!("{}", summary_line(&net, &live));
-                    }
-                });
-            }
-            let report = labs::run(lab, &net, &params, &live).await;
-            *keep.borrow_mut() = Some((report, live, net.stats().rpcs));
-        })
+    let body = move |net: Network| async move {
+        let (params, live) = (body_params, body_live);
+        *keep_net.borrow_mut() = Some(net.clone());
+        net.set_faults(params.faults());
+        if live_lines {
+            let (net, live) = (net.clone(), live.clone());
+            tokio::task::spawn_local(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    println!("{}", summary_line(&net, &live));
+                }
+            });
+        }
+        let report = labs::run(lab, &net, &params, &live).await;
+        *keep_report.borrow_mut() = Some(report);
+    };
+    let simulation = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match limit {
+        Some(limit) => sim::simulate_for(params.seed, record, limit, body),
+        None => Ok(sim::simulate(params.seed, record, body)),
     }));
-    let report = match simulation {
-        Ok(report) => report,
+    let rpcs = network.borrow().as_ref().map_or(0, |net| net.stats().rpcs);
+    let (report, aborted) = match simulation {
+        Ok(Ok(report)) => (Some(report), None),
+        Ok(Err(sim::SimError::TimeLimit { limit, report, .. })) => {
+            (Some(*report), Some(Aborted::TimedOut(limit)))
+        }
         Err(panic) => {
             let message = panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
                 .unwrap_or_else(|| "a panic".to_owned());
-            return Outcome {
-                params: params.clone(),
-                simulated: Duration::ZERO,
-                ops: 0,
-                faults: 0,
-                rpcs: 0,
-                latencies_us: Vec::new(),
-                check: Check::Violation(format!("the lab panicked: {message}")),
-                history_html: None,
-                events: Vec::new(),
-                trace_hash: 0,
-            };
+            (None, Some(Aborted::Panicked(message)))
         }
     };
-    let (lab_report, live, rpcs) = result.borrow_mut().take().unwrap_or_else(|| {
-        (
-            LabReport {
-                check: Check::Unknown,
-                history_html: None,
-            },
-            Live::default(),
-            0,
-        )
-    });
+    let lab_report = lab_report.borrow_mut().take();
+    let (check, history_html) = match (&aborted, lab_report) {
+        (Some(aborted), _) => (Check::Violation(aborted.to_string()), None),
+        (None, Some(report)) => (report.check, report.history_html),
+        // The body always ends by storing the lab's report.
+        (None, None) => (Check::Unknown, None),
+    };
     let latencies_us = live.latencies_us.borrow().clone();
     Outcome {
         params: params.clone(),
-        simulated: report.simulated,
+        simulated: report.as_ref().map_or(Duration::ZERO, |r| r.simulated),
         ops: live.ops(),
         faults: live.faults(),
         rpcs,
         latencies_us,
-        check: lab_report.check,
-        history_html: lab_report.history_html,
-        events: report.events,
-        trace_hash: report.trace_hash,
+        check,
+        blocked: if aborted.is_none() {
+            live.blocked()
+        } else {
+            Vec::new()
+        },
+        aborted,
+        history_html,
+        trace_hash: report.as_ref().map_or(0, |r| r.trace_hash),
+        events: report.map(|r| r.events).unwrap_or_default(),
     }
 }
 

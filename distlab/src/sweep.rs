@@ -1,5 +1,5 @@
 //! `distlab sweep`: one fault parameter over a grid of values, several seeds each; a CSV of
-//! latency percentiles and throughput, and a plot of them.
+//! latency percentiles, throughput and failed runs, and a plot of latency and throughput.
 
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{Param, ParamName};
-use crate::scenario::{Outcome, Params};
+use crate::scenario::{Outcome, Params, Verdict};
 
 /// The aggregate of the runs at one value of the parameter.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,8 +26,21 @@ pub struct Point {
     pub p99_ms: f64,
     /// Completed operations per simulated second, averaged over runs.
     pub throughput: f64,
-    /// Runs whose history check failed.
+    /// Runs whose history check found a violation.
     pub violations: u64,
+    /// Runs with a client blocked at the end (and no violation).
+    pub blocked: u64,
+    /// Runs in which the lab panicked.
+    pub panics: u64,
+    /// Runs past their virtual-time limit.
+    pub timeouts: u64,
+}
+
+impl Point {
+    /// Runs that failed in any way.
+    pub fn failures(&self) -> u64 {
+        self.violations + self.blocked + self.panics + self.timeouts
+    }
 }
 
 /// `base` with the parameter set to `value`. Never panics: [`crate::cli::parse_param`] keeps
@@ -66,6 +79,7 @@ pub fn aggregate(value: f64, outcomes: &[Outcome]) -> Point {
         let at = ((latencies.len() - 1) as f64 * q).round() as usize;
         latencies[at] as f64 / 1000.0
     };
+    let count = |verdict| outcomes.iter().filter(|o| o.verdict() == verdict).count() as u64;
     let throughput = outcomes
         .iter()
         .map(|o| o.ops as f64 / o.simulated.as_secs_f64().max(1e-9))
@@ -79,21 +93,34 @@ pub fn aggregate(value: f64, outcomes: &[Outcome]) -> Point {
         p90_ms: pct(0.9),
         p99_ms: pct(0.99),
         throughput,
-        violations: outcomes.iter().filter(|o| o.check.is_violation()).count() as u64,
+        violations: count(Verdict::Violation),
+        blocked: count(Verdict::Blocked),
+        panics: count(Verdict::Panicked),
+        timeouts: count(Verdict::TimedOut),
     }
 }
 
 /// The CSV text of a sweep.
 pub fn csv(param: &Param, points: &[Point]) -> String {
     let mut out = format!(
-        "{},runs,ops,p50_ms,p90_ms,p99_ms,ops_per_s,violations\n",
+        "{},runs,ops,p50_ms,p90_ms,p99_ms,ops_per_s,violations,blocked,panics,timeouts\n",
         param.name.name()
     );
     for p in points {
         let _ = writeln!(
             out,
-            "{},{},{},{:.3},{:.3},{:.3},{:.3},{}",
-            p.value, p.runs, p.ops, p.p50_ms, p.p90_ms, p.p99_ms, p.throughput, p.violations
+            "{},{},{},{:.3},{:.3},{:.3},{:.3},{},{},{},{}",
+            p.value,
+            p.runs,
+            p.ops,
+            p.p50_ms,
+            p.p90_ms,
+            p.p99_ms,
+            p.throughput,
+            p.violations,
+            p.blocked,
+            p.panics,
+            p.timeouts
         );
     }
     out
@@ -209,6 +236,59 @@ mod tests {
             partition_every: Duration::ZERO,
             crash_every: Duration::ZERO,
         }
+    }
+
+    /// Each run counts once, as its verdict says: a blocked run is not a violation, and a
+    /// panic or a timeout is neither.
+    #[test]
+    fn aggregate_counts_each_kind_of_failed_run() {
+        use crate::scenario::{Aborted, Blocked, Check, sample_outcome};
+        let passed = || Check::Passed("linearizable".to_owned());
+        let broken = || Check::Violation("not linearizable".to_owned());
+        let stuck = || {
+            vec![Blocked {
+                client: 1,
+                pending: None,
+            }]
+        };
+        let outcomes = [
+            sample_outcome(1, passed(), Vec::new(), None),
+            sample_outcome(2, passed(), stuck(), None),
+            sample_outcome(3, Check::Unknown, stuck(), None),
+            sample_outcome(4, broken(), stuck(), None),
+            sample_outcome(5, broken(), Vec::new(), None),
+            sample_outcome(6, broken(), Vec::new(), Some(Aborted::Panicked("p".into()))),
+            sample_outcome(
+                7,
+                broken(),
+                Vec::new(),
+                Some(Aborted::TimedOut(Duration::MAX)),
+            ),
+        ];
+        let point = aggregate(0.5, &outcomes);
+        assert_eq!(
+            (
+                point.runs,
+                point.violations,
+                point.blocked,
+                point.panics,
+                point.timeouts
+            ),
+            (7, 2, 2, 1, 1)
+        );
+        assert_eq!(point.failures(), 6);
+        let param = Param {
+            name: ParamName::Drop,
+            values: vec![0.5],
+        };
+        let csv = csv(&param, &[point]);
+        assert!(
+            csv.starts_with(
+                "drop,runs,ops,p50_ms,p90_ms,p99_ms,ops_per_s,violations,blocked,panics,timeouts\n"
+            ),
+            "{csv}"
+        );
+        assert!(csv.ends_with(",2,2,1,1\n"), "{csv}");
     }
 
     /// Values the command line rejects still give settings here, never a panic.

@@ -35,20 +35,30 @@ const CHECK_STEPS: u64 = 20_000_000;
 /// The most time between two operations of one client (uniform from zero).
 const THINK_TIME_MAX: Duration = Duration::from_millis(20);
 
+tokio::task_local! {
+    /// The running workload's [`Live`], for [`check_history`], which records there the
+    /// operations that never returned (those of blocked clients). A task-local rather than a
+    /// parameter so that each lab's call of `check_history` stays as it is; [`run`] sets it.
+    static LIVE: Live;
+}
+
 /// Runs `lab`'s workload on `net` with `params`, counting into `live`.
 pub async fn run(lab: Lab, net: &Network, params: &Params, live: &Live) -> LabReport {
-    match lab {
-        Lab::Mapreduce => mapreduce::run(net, params, live).await,
-        Lab::Viewservice => viewservice::run(net, params, live).await,
-        Lab::Pbkv => pbkv::run(net, params, live).await,
-        Lab::Paxos => paxos::run(net, params, live).await,
-        Lab::Paxoskv => paxoskv::run(net, params, live).await,
-    }
+    let workload = async {
+        match lab {
+            Lab::Mapreduce => mapreduce::run(net, params, live).await,
+            Lab::Viewservice => viewservice::run(net, params, live).await,
+            Lab::Pbkv => pbkv::run(net, params, live).await,
+            Lab::Paxos => paxos::run(net, params, live).await,
+            Lab::Paxoskv => paxoskv::run(net, params, live).await,
+        }
+    };
+    LIVE.scope(live.clone(), workload).await
 }
 
 /// Runs `client(i)` for every client and the fault injector on `cluster` at once; returns the
 /// clients' results, `None` for a client that did not finish within [`DRAIN`] after the
-/// injector stopped.
+/// injector stopped, which it also records in `live` as blocked.
 async fn with_chaos<T: 'static, F: Future<Output = T> + 'static>(
     net: &Network,
     params: &Params,
@@ -67,7 +77,10 @@ async fn with_chaos<T: 'static, F: Future<Output = T> + 'static>(
         match tokio::time::timeout(left, task).await {
             Ok(Ok(result)) => results.push(Some(result)),
             Ok(Err(panic)) => std::panic::resume_unwind(panic.into_panic()),
-            Err(_) => results.push(None),
+            Err(_) => {
+                live.client_blocked(results.len());
+                results.push(None);
+            }
         }
     }
     results
@@ -102,7 +115,8 @@ fn stuck_note<T>(results: &[Option<T>]) -> String {
 }
 
 /// Checks `history` against `model` within [`CHECK_STEPS`] and draws it, titled `what`;
-/// `note` ends the verdict's text.
+/// `note` ends the verdict's text. Every operation without a reply is recorded as pending in
+/// the workload's [`Live`] (see [`LIVE`]): the report of a blocked client names it.
 fn check_history<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
@@ -110,6 +124,8 @@ fn check_history<M: Model>(
     note: &str,
     seed: u64,
 ) -> LabReport {
+    // Outside `run` (a unit test of a lab's check) there is no workload to tell.
+    let _ = LIVE.try_with(|live| record_pending(live, model, history));
     let limits = Limits {
         steps: Some(CHECK_STEPS),
         ..Limits::none()
@@ -149,5 +165,15 @@ fn check_history<M: Model>(
     LabReport {
         check,
         history_html: Some(html::render(&title, model, history, &report)),
+    }
+}
+
+/// Records in `live` every operation of `history` that has no reply: in a workload's history
+/// (taken once the drain is over) those are the operations of the blocked clients.
+fn record_pending<M: Model>(live: &Live, model: &M, history: &[Operation<M::Input, M::Output>]) {
+    for op in history.iter().filter(|op| op.output().is_none()) {
+        // Recorders stamp nanoseconds of simulated time.
+        let since = Duration::from_nanos(op.call);
+        live.operation_pending(op.client, model.describe_operation(&op.input, None), since);
     }
 }

@@ -76,8 +76,7 @@ pub enum Command {
     /// command that replays it.
     #[command(after_help = concat!("Examples:\n  \
         distlab soak pbkv --seeds 200\n  \
-        distlab soak paxos --seeds 1000 --seed 5000 --crash-every 1s --partition-every 1s \
-        --drop 0.2 --reordering --long-delays\n  \
+        distlab soak paxos --seeds 1000 --seed 5000 --crash-every 1s --drop 0.2\n  \
         distlab soak viewservice --seeds 50 --jobs 1 --time-limit 5m",
         exit_status!(
             "some run failed: a violation, a blocked client, a panic or the time limit"

@@ -21,6 +21,7 @@ fn main() {
                 reordering: false,
                 partition_every: Duration::from_secs(1),
                 crash_every: Duration::ZERO,
+                lose_disks: false,
             };
             let outcome = scenario::run(Lab::Paxos, &params, false, false);
             let mut latencies = outcome.latencies_us.clone();

@@ -2,6 +2,9 @@
 //! simulation's generator, one fault at a time, until the scenario's duration is over; then
 //! everything heals and every crashed server restarts.
 //!
+//! A crash keeps the victim's disk (what it synced survives, as after a process crash or a
+//! reboot) unless the settings say crashes lose disks; the lab's restart is told which.
+//!
 //! One fault at a time is deliberate: primary/backup survives one failure, not two at once,
 //! and a restarted Paxos server needs the others to catch up. A lab says through [`Cluster`]
 //! when it can take the next fault and how long to let it settle afterwards.
@@ -37,14 +40,23 @@ impl Nodes {
     }
 }
 
+/// What a crash left of the victim's disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskFate {
+    /// The disk keeps what was synced (a process crash, a reboot).
+    Kept,
+    /// The disk is gone ([`Network::lose_disk`]): the server restarts empty.
+    Lost,
+}
+
 /// What the injector may break, as one lab sees it.
 pub trait Cluster {
     /// The cluster's nodes.
     fn nodes(&self) -> &Nodes;
     /// Crashes server `i` (an index of [`Nodes::servers`]).
     fn crash(&self, i: usize);
-    /// Restarts server `i` with empty state.
-    fn restart(&self, i: usize);
+    /// Restarts server `i` after a crash that left its disk as `disk` says.
+    fn restart(&self, i: usize, disk: DiskFate);
     /// Whether the cluster can take another fault now (default: always).
     fn ready(&self) -> bool {
         true
@@ -135,9 +147,15 @@ pub async fn inject(net: Network, params: Params, live: Live, cluster: &dyn Clus
             Fault::Crash => {
                 let victim = net.rng().random_range(0..cluster.nodes().servers.len());
                 cluster.crash(victim);
+                let disk = if params.lose_disks {
+                    net.lose_disk(&cluster.nodes().servers[victim]);
+                    DiskFate::Lost
+                } else {
+                    DiskFate::Kept
+                };
                 live.fault();
                 sleep_until(after(hold).min(end)).await;
-                cluster.restart(victim);
+                cluster.restart(victim, disk);
             }
         }
         sleep_until(after(cluster.settle()).min(end)).await;
@@ -196,6 +214,7 @@ mod tests {
                 reordering: false,
                 partition_every: every,
                 crash_every: every,
+                lose_disks: false,
             };
             let outcome = scenario::run(Lab::Paxos, &params, false, false);
             assert!(
@@ -208,6 +227,40 @@ mod tests {
                 "{every:?}: {:?} simulated for a 1 s run",
                 outcome.simulated
             );
+        }
+    }
+
+    /// `--lose-disks` loses the disk of every crashed server, and only then: the trace has a
+    /// `disk_lost` event per crash with it and none without; and Paxos, whose peers keep
+    /// their votes on disk, decides every instance with disks kept.
+    #[test]
+    fn crashes_lose_disks_only_when_asked() {
+        use labrpc::trace::EventKind;
+        for lose_disks in [false, true] {
+            let params = Params {
+                seed: 5,
+                servers: 3,
+                clients: 2,
+                duration: Duration::from_secs(5),
+                drop: 0.0,
+                long_delays: false,
+                reordering: false,
+                partition_every: Duration::ZERO,
+                crash_every: Duration::from_millis(500),
+                lose_disks,
+            };
+            let outcome = scenario::run(Lab::Paxos, &params, false, true);
+            let count = |kind| outcome.events.iter().filter(|e| e.kind == kind).count();
+            let (kills, lost) = (count(EventKind::Killed), count(EventKind::DiskLost));
+            assert!(kills > 0, "no crash in 5 s");
+            assert_eq!(
+                lost,
+                if lose_disks { kills } else { 0 },
+                "lose_disks {lose_disks}"
+            );
+            if !lose_disks {
+                assert!(outcome.blocked.is_empty(), "{:?}", outcome.blocked);
+            }
         }
     }
 }

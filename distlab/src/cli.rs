@@ -162,6 +162,10 @@ pub struct ScenarioArgs {
     /// Mean time between server crashes (each restarts after about as long); 0s for none.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub crash_every: std::time::Duration,
+    /// A crash loses the server's disk too, so it restarts empty (default: the disk keeps
+    /// what was synced, as after a process crash or a reboot).
+    #[arg(long)]
+    pub lose_disks: bool,
     /// Virtual time after which a run still going fails as stuck, e.g. 30m; 0s for none.
     /// Default: 20m more than twice --duration, far past what a healthy run takes.
     #[arg(long, value_parser = parse_duration)]

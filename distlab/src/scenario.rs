@@ -41,6 +41,8 @@ pub struct Params {
     pub partition_every: Duration,
     /// Mean time between crashes (zero: none).
     pub crash_every: Duration,
+    /// Whether a crash loses the server's disk (else the disk keeps what was synced).
+    pub lose_disks: bool,
 }
 
 impl From<&ScenarioArgs> for Params {
@@ -55,6 +57,7 @@ impl From<&ScenarioArgs> for Params {
             reordering: a.reordering,
             partition_every: a.partition_every,
             crash_every: a.crash_every,
+            lose_disks: a.lose_disks,
         }
     }
 }
@@ -78,6 +81,9 @@ impl Params {
         }
         if self.reordering {
             line.push_str(" --reordering");
+        }
+        if self.lose_disks {
+            line.push_str(" --lose-disks");
         }
         line
     }

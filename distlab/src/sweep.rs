@@ -235,6 +235,7 @@ mod tests {
             reordering: false,
             partition_every: Duration::ZERO,
             crash_every: Duration::ZERO,
+            lose_disks: false,
         }
     }
 

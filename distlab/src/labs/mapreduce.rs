@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::{DRAIN, before, names};
-use crate::chaos::{self, Cluster, Nodes};
+use crate::chaos::{self, Cluster, DiskFate, Nodes};
 use crate::scenario::{Check, LabReport, Live, Params};
 
 /// The master's node.
@@ -54,7 +54,8 @@ impl Cluster for MrCluster {
     fn crash(&self, i: usize) {
         self.net.kill(&self.nodes.servers[i]);
     }
-    fn restart(&self, i: usize) {
+    /// A worker keeps nothing between tasks: it restarts the same with or without its disk.
+    fn restart(&self, i: usize, _disk: DiskFate) {
         self.start_worker(i);
     }
 }

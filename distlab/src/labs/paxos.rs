@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep};
 
 use super::{before, check_history, names, stuck_note, think, with_chaos};
-use crate::chaos::{Cluster, Nodes};
+use crate::chaos::{Cluster, DiskFate, Nodes};
 use crate::scenario::{Check, LabReport, Live, Params};
 
 /// How often a client looks at its peer's status while waiting for a decision.
@@ -39,9 +39,13 @@ impl Cluster for PaxosCluster {
     fn crash(&self, i: usize) {
         self.peers.borrow()[i].kill();
     }
-    fn restart(&self, i: usize) {
+    /// With its disk, a peer remembers its votes; without, it abstains wherever it may have
+    /// voted.
+    fn restart(&self, i: usize, disk: DiskFate) {
         let peer = Peer::new(&self.net, &self.nodes.servers, i);
-        peer.abstain_through(self.highest.get());
+        if disk == DiskFate::Lost {
+            peer.abstain_through(self.highest.get());
+        }
         self.peers.borrow_mut()[i] = peer;
     }
 }

@@ -6,7 +6,7 @@ use paxoskv::{Clerk, KvServer};
 use std::cell::RefCell;
 
 use super::{kv, names};
-use crate::chaos::{Cluster, Nodes};
+use crate::chaos::{Cluster, DiskFate, Nodes};
 use crate::scenario::{LabReport, Live, Params};
 
 struct PaxosKvCluster {
@@ -22,8 +22,13 @@ impl Cluster for PaxosKvCluster {
     fn crash(&self, i: usize) {
         self.servers.borrow()[i].kill();
     }
-    fn restart(&self, i: usize) {
-        self.servers.borrow_mut()[i] = KvServer::restart(&self.net, &self.nodes.servers, i);
+    /// With its disk a server serves at once; without, it catches up from the others first.
+    fn restart(&self, i: usize, disk: DiskFate) {
+        let servers = &self.nodes.servers;
+        self.servers.borrow_mut()[i] = match disk {
+            DiskFate::Kept => KvServer::start(&self.net, servers, i),
+            DiskFate::Lost => KvServer::restart(&self.net, servers, i),
+        };
     }
     /// A restarted server needs answers from half of the others to catch up, and serves only
     /// then: crash again only once every server is up and serving.

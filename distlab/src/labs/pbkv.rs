@@ -10,7 +10,7 @@ use std::time::Duration;
 use viewservice::{DEAD_TIME, PING_INTERVAL, ViewServer};
 
 use super::{kv, names};
-use crate::chaos::{Cluster, Nodes};
+use crate::chaos::{Cluster, DiskFate, Nodes};
 use crate::scenario::{LabReport, Live, Params};
 
 /// The view server's node.
@@ -34,7 +34,8 @@ impl Cluster for PbCluster {
     fn crash(&self, i: usize) {
         self.net.kill(&self.nodes.servers[i]);
     }
-    fn restart(&self, i: usize) {
+    /// The server starts from what its disk holds: its copy, or nothing if the disk was lost.
+    fn restart(&self, i: usize, _disk: DiskFate) {
         PbServer::start(&self.net, &self.nodes.servers[i], VS);
     }
     /// Primary/backup survives one failure at a time: fault only a pair whose view the

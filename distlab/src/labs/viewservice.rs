@@ -21,7 +21,7 @@ use tokio::time::{Instant, sleep};
 use viewservice::{Clerk, PING_INTERVAL, View, ViewServer};
 
 use super::{before, names, stuck_note, think, with_chaos};
-use crate::chaos::{Cluster, Nodes};
+use crate::chaos::{Cluster, DiskFate, Nodes};
 use crate::scenario::{Check, LabReport, Live, Params};
 
 /// The view server's node.
@@ -67,7 +67,8 @@ impl Cluster for ViewCluster {
     fn crash(&self, i: usize) {
         self.net.kill(&self.nodes.servers[i]);
     }
-    fn restart(&self, i: usize) {
+    /// Pingers keep nothing on disk.
+    fn restart(&self, i: usize, _disk: DiskFate) {
         self.net.revive(&self.nodes.servers[i]);
         self.start_pinger(i);
     }

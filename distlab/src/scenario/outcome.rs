@@ -194,6 +194,7 @@ pub(crate) fn sample_outcome(
             reordering: false,
             partition_every: Duration::ZERO,
             crash_every: Duration::ZERO,
+            lose_disks: false,
         },
         simulated: Duration::from_secs(61),
         ops: 10,

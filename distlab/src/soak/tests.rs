@@ -222,6 +222,7 @@ fn soak_results_are_in_seed_order_and_equal_distlab_run() {
     let base = Params {
         partition_every: Duration::from_millis(300),
         crash_every: Duration::from_millis(400),
+        lose_disks: false,
         ..params(11)
     };
     let limit = Some(scenario::default_time_limit(base.duration));

@@ -87,6 +87,10 @@ struct Status {
     synced_as_backup: Option<u64>,
     /// A background transfer to the backup is under way.
     transferring: bool,
+    /// The view number of the copy on disk (P7: a primary acknowledges no newer view).
+    saved_view: u64,
+    /// A background save of the copy is under way.
+    saving: bool,
 }
 
 /// The replicated state.
@@ -113,6 +117,7 @@ impl PbServer {
         let (status, store) = match storage::load(&disk) {
             Some(copy) => (
                 Status {
+                    saved_view: copy.view.viewnum,
                     view: copy.view,
                     heard: true,
                     ready: true,
@@ -168,33 +173,50 @@ impl Shared {
     /// delays the next heartbeat; replies are applied only if they bring a newer view.
     async fn tick_forever(self: Arc<Self>) {
         loop {
-            let viewnum = self.ping_viewnum();
-            let me = self.clone();
-            self.net.spawn(&self.me, async move {
-                if let Ok(view) = me.vs.ping(viewnum).await {
-                    me.learn(view, viewnum);
-                }
-            });
+            if let Some(viewnum) = self.ping_viewnum() {
+                let me = self.clone();
+                self.net.spawn(&self.me, async move {
+                    if let Ok(view) = me.vs.ping(viewnum).await {
+                        me.learn(view, viewnum);
+                    }
+                });
+            }
             tokio::time::sleep(PING_INTERVAL).await;
         }
     }
 
     /// The number to ping with: 0 until the view service answered (P5); as primary, the
     /// view's number only once the backup holds our state (P2), so the view service cannot
-    /// move on to a view whose primary would be an empty backup.
-    fn ping_viewnum(&self) -> u64 {
-        let status = self.status.lock();
-        let view = &status.view;
+    /// move on to a view whose primary would be an empty backup, and once our disk holds
+    /// the view (P7), so a restart never brings back an older view in which we served alone.
+    /// `None`: skip this ping (the first primary waits one tick for its copy to be saved:
+    /// view 1 has no "alive, not acknowledging" number).
+    fn ping_viewnum(self: &Arc<Self>) -> Option<u64> {
+        let mut status = self.status.lock();
         if !status.heard {
-            return 0;
+            return Some(0);
         }
-        let acks = status.initialized
-            && (view.backup.is_none() || status.backup_synced == Some(view.viewnum));
-        if view.is_primary(&self.me) && !acks {
-            // Any non-zero number but the view's: "alive, not acknowledging".
-            view.viewnum.saturating_sub(1).max(1)
+        let viewnum = status.view.viewnum;
+        if !status.view.is_primary(&self.me) {
+            return Some(viewnum);
+        }
+        let synced = status.initialized
+            && (status.view.backup.is_none() || status.backup_synced == Some(viewnum));
+        if synced && status.saved_view < viewnum && !status.saving {
+            status.saving = true;
+            let me = self.clone();
+            self.net.spawn(&self.me, async move {
+                let store = me.store.lock().await;
+                let _ = me.save(&store).await;
+                me.status.lock().saving = false;
+            });
+        }
+        if synced && status.saved_view >= viewnum {
+            Some(viewnum)
+        } else if viewnum > 1 {
+            Some(viewnum - 1) // any non-zero number but the view's: "alive, not acknowledging"
         } else {
-            view.viewnum
+            None
         }
     }
 
@@ -204,13 +226,8 @@ impl Shared {
         status.heard = true;
         status.ready |= pinged != 0;
         if view.viewnum > status.view.viewnum {
-            if view.viewnum == 1 && view.is_primary(&self.me) && !status.initialized {
+            if view.viewnum == 1 && view.is_primary(&self.me) {
                 status.initialized = true; // P5: the first primary starts the (empty) state
-                let me = self.clone();
-                self.net.spawn(&self.me, async move {
-                    let store = me.store.lock().await;
-                    let _ = me.save(&store).await; // P7: a restart finds the copy it started
-                });
             }
             status.view = view;
         }
@@ -340,7 +357,10 @@ impl Shared {
             &store.data,
             &store.applied,
         )
-        .await
+        .await?;
+        let mut status = self.status.lock();
+        status.saved_view = status.saved_view.max(view.viewnum);
+        Ok(())
     }
 
     /// As backup: applies the primary's operation if we hold its state for its view (P1-P3).

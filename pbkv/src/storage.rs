@@ -9,6 +9,11 @@
 //! again before it serves (P2). Without a copy on its disk (first start, lost disk) it starts
 //! empty and pings 0, as before (P5).
 //!
+//! A primary also **acknowledges a view only once its disk holds that view** (it saves its
+//! copy first). Otherwise a primary that acknowledged view 2 (with a backup) while its disk
+//! still said view 1 (alone) would, restarted after its backup took over, believe it was
+//! still the lone primary of view 1 and serve stale reads and writes by itself.
+//!
 //! The copy is one file written whole (the disk's `write` is all or nothing). That costs the
 //! size of the map per write: right for a lab's maps, not for a big store.
 

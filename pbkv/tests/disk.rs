@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use labrpc::{Network, sim};
-use pbkv::Clerk;
+use pbkv::{Clerk, ClientOp, Op, PbKvClient};
 use std::time::Duration;
 use tokio::time::{sleep, timeout};
 
@@ -34,5 +34,39 @@ fn answered_writes_survive_both_servers_crashing_at_once() {
         );
         ck.append("a", "5").await;
         check(&mut ck, "a", "012345").await;
+    });
+}
+
+/// P7: a primary acknowledges a view only once its disk holds it. The first primary (view
+/// 1, alone) gets a backup (view 2) and acknowledges it without any write, then crashes;
+/// its backup takes over and serves a Put. Restarted with its disk, the old primary must
+/// not believe it is still the lone primary of view 1 and serve the Get from its old copy.
+#[test]
+fn a_restarted_primary_never_serves_alone_from_an_older_view() {
+    sim::run(|net: Network| async move {
+        let (vs, vck) = start_vs(&net);
+        let s1 = start(&net, "s1");
+        wait_view(&vck, 10, |v| v.is_primary("s1")).await;
+        let _s2 = start(&net, "s2");
+        // Crash s1 the moment the view service has its acknowledgement of view 2.
+        while !(vs.view().viewnum == 2 && vs.is_acked()) {
+            sleep(Duration::from_millis(1)).await;
+        }
+        s1.kill();
+        wait_view(&vck, 20, |v| v.is_primary("s2")).await;
+        let mut ck = Clerk::new(&net, "ck", VS);
+        ck.put("a", "x").await;
+        let _s1 = start(&net, "s1");
+        let direct = PbKvClient::from(net.client("direct", "s1"));
+        let get = ClientOp {
+            client: 1,
+            seq: 1,
+            op: Op::Get { key: "a".into() },
+        };
+        let reply = direct.execute(labrpc::context(), get).await;
+        assert!(
+            !matches!(reply, Ok(Ok(ref v)) if v.is_empty()),
+            "the restarted old primary served a stale Get from view 1: {reply:?}"
+        );
     });
 }

@@ -231,11 +231,7 @@ pub fn run_within(
             (Some(*report), Some(Aborted::TimedOut(limit)))
         }
         Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "a panic".to_owned());
+            let message = panic_text(&*panic);
             (None, Some(Aborted::Panicked(message)))
         }
     };
@@ -277,4 +273,13 @@ fn summary_line(net: &Network, live: &Live) -> String {
         stats.rpcs,
         stats.requests_lost + stats.replies_lost
     )
+}
+
+/// The message a panic carried ("a panic" if it carried none).
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic".to_owned())
 }

@@ -93,11 +93,7 @@ pub fn guarded(params: &Params, run: impl FnOnce() -> Outcome) -> SeedResult {
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(outcome) => classify(&outcome),
         Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "a panic".to_owned());
+            let message = scenario::panic_text(&*panic);
             SeedResult {
                 seed: params.seed,
                 verdict: Verdict::Panicked,

@@ -51,8 +51,11 @@ fn main() {
         );
         settle(&net, &vs, "after the takeover:").await;
 
+        // Its disk lost too, so s1 restarts empty (with its disk it would come back as the
+        // copy it was).
+        net.lose_disk("s1");
         let s1 = PbServer::start(&net, "s1", "vs");
-        settle(&net, &vs, "s1 restarted empty:").await;
+        settle(&net, &vs, "s1 restarted, disk lost:").await;
         println!("  new backup s1 received the state: {:?}", s1.data());
 
         s2.kill();
@@ -61,8 +64,9 @@ fn main() {
         settle(&net, &vs, "after the second takeover:").await;
 
         s1.kill();
+        net.lose_disk("s1");
         let _s3 = PbServer::start(&net, "s3", "vs");
-        settle(&net, &vs, "s1 killed too, new s3 started:").await;
+        settle(&net, &vs, "s1 lost too, new s3 started:").await;
         let blocked = tokio::time::timeout(Duration::from_secs(2), ck.get("x")).await;
         println!(
             "clerk: get x with no server holding the data: {}",

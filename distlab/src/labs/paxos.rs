@@ -1,6 +1,6 @@
 //! Paxos under chaos: clients ask random peers to agree on instances — often the same
-//! instance as another client, so proposers compete — while peers crash and restart empty
-//! and partitions split them. The check: no two peers decided different values for an
+//! instance as another client, so proposers compete — while peers crash and restart (from
+//! their disk, or empty with `--lose-disks`) and partitions split them. The check: no two peers decided different values for an
 //! instance, every decided value was proposed for it, and each client saw the decided value.
 
 use labrpc::Network;

@@ -1,4 +1,5 @@
-//! paxoskv under chaos: servers crash and restart empty (catching up from the others before
+//! paxoskv under chaos: servers crash and restart from their disk (or, with `--lose-disks`,
+//! empty, catching up from the others before
 //! they serve), partitions split them, clients on both sides.
 
 use labrpc::Network;

@@ -1,6 +1,6 @@
 //! paxoskv under chaos: servers crash and restart from their disk (or, with `--lose-disks`,
-//! empty, catching up from the others before
-//! they serve), partitions split them, clients on both sides.
+//! empty, catching up from the others before they serve), partitions split them, clients on
+//! both sides.
 
 use labrpc::Network;
 use paxoskv::{Clerk, KvServer};

@@ -2,6 +2,7 @@
 //! `--lose-disks`) or are cut off from everyone, one at a time, each time only once the view
 //! service has a primary and a backup that acknowledged the view; the view service itself
 //! stays up (it is the single point of failure of this design).
+
 use labrpc::Network;
 use pbkv::{Clerk, PbServer};
 use rand::Rng;

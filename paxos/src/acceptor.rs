@@ -54,35 +54,34 @@ impl State {
     /// as a peer that lost its disk must, and the reason is returned.
     pub(crate) fn recover(me: usize, peers: usize, disk: Disk) -> (State, Option<String>) {
         let storage = Storage::new(disk);
-        let found = storage.recover();
+        let mut found = storage.recover();
+        let mut done = vec![-1; peers];
+        let mut abstain_through = -1;
+        if let Some(file) = found.peer {
+            for (slot, heard) in done.iter_mut().zip(file.done) {
+                *slot = heard;
+            }
+            abstain_through = file.abstain_through;
+        }
+        if found.damaged.is_some() {
+            abstain_through = Seq::MAX;
+        }
         let mut state = State {
             me,
-            instances: found.instances,
-            done: vec![-1; peers],
+            instances: BTreeMap::new(),
+            done,
             max: -1,
             proposing: BTreeSet::new(),
             dead: false,
-            abstain_through: -1,
+            abstain_through,
             storage,
         };
-        if let Some(file) = found.peer {
-            for (slot, done) in state.done.iter_mut().zip(file.done) {
-                *slot = done;
-            }
-            state.abstain_through = file.abstain_through;
+        // Files of instances forgotten before the crash stay forgotten (F1).
+        state.instances = found.instances.split_off(&state.min());
+        if let Some(&highest) = state.instances.keys().next_back() {
+            state.see(highest);
         }
-        let min = state.min();
-        state.instances = state.instances.split_off(&min); // files of forgotten instances
-        state.max = state
-            .instances
-            .keys()
-            .next_back()
-            .copied()
-            .unwrap_or(-1)
-            .max(min.saturating_sub(1));
-        if found.damaged.is_some() {
-            state.abstain_through = Seq::MAX;
-        }
+        state.see(state.min().saturating_sub(1));
         (state, found.damaged)
     }
 

@@ -181,8 +181,8 @@ impl<T: Refusable> Unsynced<T> {
     /// memory may be ahead of the disk, which only makes the acceptor stricter).
     pub(crate) async fn synced(self) -> T {
         let synced = match self.sync {
-            Some(disk) if self.failed.is_none() => disk.sync().await,
-            _ => Ok(()),
+            Some(disk) => disk.sync().await,
+            None => Ok(()),
         };
         if self.failed.is_some() || synced.is_err() {
             self.reply.refused()

@@ -70,3 +70,33 @@ fn a_restarted_primary_never_serves_alone_from_an_older_view() {
         );
     });
 }
+
+/// P7 costs a disk write only when something changes: an idle, acknowledged pair writes
+/// nothing, however long it runs, and each Put costs each server one write.
+#[test]
+fn an_idle_pair_writes_nothing_and_a_put_writes_once_per_server() {
+    sim::run(|net: Network| async move {
+        let (vs, vck) = start_vs(&net);
+        let s1 = start(&net, "s1");
+        wait_view(&vck, 10, |v| v.is_primary("s1")).await;
+        let s2 = start(&net, "s2");
+        wait_pair(&vck).await;
+        assert_eq!(s1.view(), vs.view(), "the primary knows the current view");
+        let writes = |name: &str| net.disk(name).stats().map(|s| s.writes).unwrap_or(0);
+        let before = (writes("s1"), writes("s2"));
+        sleep(DEAD_TIME * 4).await;
+        assert_eq!(
+            (writes("s1"), writes("s2")),
+            before,
+            "an idle pair wrote to disk"
+        );
+        let mut ck = Clerk::new(&net, "ck", VS);
+        ck.put("a", "x").await;
+        assert_eq!(
+            (writes("s1"), writes("s2")),
+            (before.0 + 1, before.1 + 1),
+            "a Put is one write on the primary and one on the backup"
+        );
+        assert!(s2.view().is_backup("s2"));
+    });
+}

@@ -87,6 +87,19 @@ pub const LONG_REORDER_MAX_EXTRA: Duration = Duration::from_millis(2000);
 /// fail with [`Error::TooLarge`](crate::Error::TooLarge).
 pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
 
+/// Each request and each reply also waits a uniform delay below this bound (whole
+/// milliseconds, tokio's timer resolution), on a reliable network too: concurrent calls then
+/// interleave differently from seed to seed, as goroutines and real latency make them, and a
+/// call takes a little virtual time. [`Faults::exact`] turns it off for a test that needs
+/// calls to take no time at all.
+pub const JITTER_MAX_DELAY: Duration = Duration::from_millis(3);
+/// A server made unreliable ([`Network::set_unreliable_server`](crate::Network::set_unreliable_server),
+/// Go's `setunreliable`) drops this share of the requests that reach it (Go: 100 in 1000) ...
+pub const UNRELIABLE_SERVER_REQUEST_DROP: Probability = Probability::ratio(100, 1000);
+/// ... and of the others, executes this share and then discards the reply (Go: 200 in 1000,
+/// so about 18% of all calls run without their caller knowing).
+pub const UNRELIABLE_SERVER_REPLY_DROP: Probability = Probability::ratio(200, 1000);
+
 /// A sync of a simulated disk takes this much virtual time (tokio's timer counts whole
 /// milliseconds, so this is the shortest sleep there is), so that a crash can fall between a
 /// write and its sync.
@@ -124,6 +137,12 @@ pub struct Faults {
     pub reorder_max_extra: Duration,
     /// See [`MAX_MESSAGE_BYTES`].
     pub max_message_bytes: usize,
+    /// See [`JITTER_MAX_DELAY`]; zero: calls on a reliable network take no time.
+    pub jitter: Duration,
+    /// See [`UNRELIABLE_SERVER_REQUEST_DROP`].
+    pub server_request_drop: Probability,
+    /// See [`UNRELIABLE_SERVER_REPLY_DROP`].
+    pub server_reply_drop: Probability,
 }
 
 impl Default for Faults {
@@ -141,6 +160,21 @@ impl Default for Faults {
             reorder_min_delay: LONG_REORDER_MIN_DELAY,
             reorder_max_extra: LONG_REORDER_MAX_EXTRA,
             max_message_bytes: MAX_MESSAGE_BYTES,
+            jitter: JITTER_MAX_DELAY,
+            server_request_drop: UNRELIABLE_SERVER_REQUEST_DROP,
+            server_reply_drop: UNRELIABLE_SERVER_REPLY_DROP,
+        }
+    }
+}
+
+impl Faults {
+    /// The defaults without jitter: on a reliable network a call takes no virtual time at
+    /// all, and concurrent calls are handled in the order they were made. For tests that
+    /// count time exactly; races that real latency produces do not show.
+    pub fn exact() -> Faults {
+        Faults {
+            jitter: Duration::ZERO,
+            ..Faults::default()
         }
     }
 }

@@ -16,10 +16,12 @@
 //!   nodes share no memory and bytes are counted. Malformed bytes, unknown methods and
 //!   messages over [`fault::MAX_MESSAGE_BYTES`] come back to the caller as an [`Error`]; the
 //!   server keeps serving.
-//! - **Faults** ([`fault`]): an unreliable network (lost requests and replies, delays), long
-//!   delays, long reordering, partitions, one-way cuts, deaf nodes, disabled ends, killed
-//!   nodes and restarted servers. A killed node's tasks stop at once; a restarted server is a
-//!   new *incarnation* that never answers a request sent to the old one. Links and liveness
+//! - **Faults** ([`fault`]): a small jitter on every message (on by default; off with
+//!   [`Faults::exact`]), an unreliable network (lost requests and replies, delays), long
+//!   delays, long reordering, unreliable servers (Go's `setunreliable`), partitions, one-way
+//!   cuts, deaf nodes, disabled ends, killed nodes and restarted servers. A killed node's
+//!   tasks stop at once; a restarted server is a new *incarnation* that never answers a
+//!   request sent to the old one. Links and liveness
 //!   are checked when a request is sent, when it is delivered and when its handler's reply
 //!   leaves the server (a reply then held back by long reordering is already on its way, as
 //!   in Go's labrpc).

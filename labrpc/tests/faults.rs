@@ -6,7 +6,8 @@ mod common;
 
 use common::{Junk, JunkClient, start};
 use labrpc::fault::{
-    LONG_REORDER_MIN_DELAY, LONG_UNREACHABLE_MAX_DELAY, UNREACHABLE_MAX_DELAY, UNRELIABLE_MAX_DELAY,
+    JITTER_MAX_DELAY, LONG_REORDER_MIN_DELAY, LONG_UNREACHABLE_MAX_DELAY, UNREACHABLE_MAX_DELAY,
+    UNRELIABLE_MAX_DELAY,
 };
 use labrpc::{Error, Faults, Network, Probability, sim};
 use std::time::Duration;
@@ -39,6 +40,7 @@ fn near(observed: f64, expected: f64, slack: f64) -> bool {
 fn unreliable_losses_and_delays_match_the_constants() {
     sim::run(|net: Network| async move {
         start(&net, "client", "server");
+        net.set_faults(Faults::exact()); // the delays measured are the unreliable network's
         net.set_reliable(false);
         let results = timed_calls(&net, 3000).await;
         let stats = net.stats();
@@ -71,9 +73,10 @@ fn unreliable_losses_and_delays_match_the_constants() {
 }
 
 #[test]
-fn reliable_network_neither_loses_nor_delays() {
+fn exact_reliable_network_neither_loses_nor_delays() {
     sim::run(|net: Network| async move {
         start(&net, "client", "server");
+        net.set_faults(Faults::exact());
         let results = timed_calls(&net, 500).await;
         assert!(results.iter().all(|&(d, ok)| ok && d.is_zero()));
         let stats = net.stats();
@@ -81,6 +84,77 @@ fn reliable_network_neither_loses_nor_delays() {
             (stats.requests_lost, stats.replies_lost, stats.unreachable),
             (0, 0, 0)
         );
+    });
+}
+
+/// The default reliable network loses nothing, but each request and each reply waits a
+/// jitter uniform in whole milliseconds below `JITTER_MAX_DELAY` (3 ms): a call takes 0-4 ms,
+/// 2 ms on average, every value in between occurs, and concurrent calls finish in another
+/// order than they started.
+#[test]
+fn reliable_network_jitters_every_message() {
+    sim::run(|net: Network| async move {
+        start(&net, "client", "server");
+        assert_eq!(net.faults().jitter, JITTER_MAX_DELAY);
+        let results = timed_calls(&net, 3000).await;
+        assert!(
+            results.iter().all(|(_, ok)| *ok),
+            "a reliable network lost a call"
+        );
+        let ms: Vec<u128> = results.iter().map(|(d, _)| d.as_millis()).collect();
+        let most = 2 * (JITTER_MAX_DELAY.as_millis() - 1);
+        for value in 0..=most {
+            assert!(ms.contains(&value), "no call took {value} ms");
+        }
+        assert!(
+            ms.iter().all(|&m| m <= most),
+            "a call took more than {most} ms"
+        );
+        let mean = ms.iter().sum::<u128>() as f64 / ms.len() as f64;
+        assert!(near(mean, 2.0, 0.1), "mean call time {mean} ms");
+        let in_order = results.windows(2).filter(|w| w[0].0 <= w[1].0).count();
+        assert!(
+            in_order < results.len() * 3 / 4,
+            "calls finished in start order"
+        );
+    });
+}
+
+/// Go's `setunreliable`: a server drops 10% of the requests that reach it and discards the
+/// reply of 20% of the rest after running them (about 18% of all calls), on an otherwise
+/// reliable network; other servers are not affected, and it can be turned off again.
+#[test]
+fn an_unreliable_server_drops_requests_and_discards_replies_at_gos_rates() {
+    sim::run(|net: Network| async move {
+        start(&net, "client", "server");
+        let calls = 4000;
+        net.set_unreliable_server("server", true);
+        let results = timed_calls(&net, calls).await;
+        let stats = net.stats();
+        let ran = net.rpc_count("server");
+        let request_drop = stats.requests_lost as f64 / calls as f64;
+        let reply_drop = stats.replies_lost as f64 / ran as f64;
+        let ran_unanswered = stats.replies_lost as f64 / calls as f64;
+        assert!(
+            near(request_drop, 0.10, 0.02),
+            "request drops {request_drop}"
+        );
+        assert!(near(reply_drop, 0.20, 0.025), "reply drops {reply_drop}");
+        assert!(
+            near(ran_unanswered, 0.18, 0.025),
+            "ran unanswered {ran_unanswered}"
+        );
+        assert_eq!(
+            ran,
+            calls as u64 - stats.requests_lost,
+            "a delivered request did not run"
+        );
+        let ok = results.iter().filter(|(_, ok)| *ok).count() as u64;
+        assert_eq!(ok, ran - stats.replies_lost);
+
+        net.set_unreliable_server("server", false);
+        let results = timed_calls(&net, 500).await;
+        assert!(results.iter().all(|(_, ok)| *ok), "reliable again");
     });
 }
 
@@ -109,6 +183,7 @@ fn unreachable_calls_fail_after_short_or_long_delays() {
 fn long_reordering_holds_back_two_thirds_of_replies() {
     sim::run(|net: Network| async move {
         start(&net, "client", "server");
+        net.set_faults(Faults::exact()); // hold-backs only, no jitter
         net.set_long_reordering(true);
         let results = timed_calls(&net, 1500).await;
         assert!(results.iter().all(|(_, ok)| *ok));

@@ -172,6 +172,8 @@ impl Shared {
     /// Pings every [`PING_INTERVAL`]. Each ping is its own task so that a slow reply never
     /// delays the next heartbeat; replies are applied only if they bring a newer view.
     async fn tick_forever(self: Arc<Self>) {
+        // Servers' pings do not fall in lockstep with each other or the view server's ticks.
+        tokio::time::sleep(self.net.phase(PING_INTERVAL)).await;
         loop {
             if let Some(viewnum) = self.ping_viewnum() {
                 let me = self.clone();

@@ -86,18 +86,23 @@ impl Network {
             .filter(|&to| enabled && inner.request_link(owner, to))
             .and_then(|to| Some((to, inner.nodes[to].server.as_ref()?.incarnation)));
         let route = self.rng.with(|rng| match server {
-            Some((to, incarnation)) if faults.reliable => Route::Deliver {
-                to,
-                incarnation,
-                delay: Duration::ZERO,
-                lose: false,
-            },
-            Some((to, incarnation)) => Route::Deliver {
-                to,
-                incarnation,
-                delay: uniform_below(rng, faults.max_delay),
-                lose: chance(rng, faults.request_loss),
-            },
+            Some((to, incarnation)) => {
+                let (mut delay, mut lose) = (Duration::ZERO, false);
+                if !faults.reliable {
+                    delay = uniform_below(rng, faults.max_delay);
+                    lose = chance(rng, faults.request_loss);
+                }
+                delay += uniform_below(rng, faults.jitter);
+                if inner.nodes[to].unreliable {
+                    lose |= chance(rng, faults.server_request_drop);
+                }
+                Route::Deliver {
+                    to,
+                    incarnation,
+                    delay,
+                    lose,
+                }
+            }
             None => Route::Unreachable {
                 delay: uniform_below(
                     rng,
@@ -184,13 +189,17 @@ impl Network {
             .as_ref()
             .is_some_and(|s| s.incarnation == incarnation);
         let faults = &inner.faults;
+        let unreliable_server = inner.nodes[from].unreliable;
         let (lost, delay) = self.rng.with(|rng| {
-            let lost = !faults.reliable && chance(rng, faults.reply_loss);
-            let delay = if faults.long_reordering && chance(rng, faults.reorder_chance) {
+            let mut lost = !faults.reliable && chance(rng, faults.reply_loss);
+            // Go's unreliable server: it executed the request, then discards the reply.
+            lost |= unreliable_server && chance(rng, faults.server_reply_drop);
+            let mut delay = if faults.long_reordering && chance(rng, faults.reorder_chance) {
                 faults.reorder_min_delay + skewed_below(rng, faults.reorder_max_extra)
             } else {
                 Duration::ZERO
             };
+            delay += uniform_below(rng, faults.jitter);
             (lost, delay)
         });
         if !same_server || !inner.reply_link(from, owner) || lost {

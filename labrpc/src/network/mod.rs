@@ -102,6 +102,8 @@ struct Node {
     name: String,
     alive: bool,
     deaf: bool,
+    /// Go's `setunreliable`: the server drops some requests and discards some replies.
+    unreliable: bool,
     group: Option<u32>,
     server: Option<Server>,
     /// Background tasks; killing the node aborts them.
@@ -172,6 +174,18 @@ impl Network {
     /// The simulation's random number generator, for the labs' own random choices.
     pub fn rng(&self) -> SharedRng {
         self.rng.clone()
+    }
+
+    /// A phase in `[0, period)` in whole milliseconds, drawn from the seed: how long a node's
+    /// periodic task (a ticker, a pinger) waits before its first beat, so that the beats of
+    /// different nodes do not fall in lockstep and a test's outcome depends on where they
+    /// fall, seed by seed.
+    pub fn phase(&self, period: Duration) -> Duration {
+        let ms = u64::try_from(period.as_millis()).unwrap_or(u64::MAX);
+        if ms == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(self.rng.with(|rng| rand::Rng::random_range(rng, 0..ms)))
     }
 
     /// Virtual time since the network was made.
@@ -496,6 +510,21 @@ impl Network {
         inner.event(EventKind::Links, 0, from, Some(to), what, 0, Duration::ZERO);
     }
 
+    /// Makes the server on node `name` unreliable, as Go's `setunreliable` does in the
+    /// pbservice and kvpaxos tests, or reliable again: it drops
+    /// [`fault::UNRELIABLE_SERVER_REQUEST_DROP`](crate::fault::UNRELIABLE_SERVER_REQUEST_DROP)
+    /// of the requests that reach it and discards the reply of
+    /// [`fault::UNRELIABLE_SERVER_REPLY_DROP`](crate::fault::UNRELIABLE_SERVER_REPLY_DROP) of
+    /// the others after executing them, whatever the network's own faults. Survives restarts
+    /// of the server (it is the node's).
+    pub fn set_unreliable_server(&self, name: &str, unreliable: bool) {
+        let mut inner = self.inner.lock();
+        let id = inner.node(name);
+        inner.nodes[id].unreliable = unreliable;
+        let what = if unreliable { "unreliable" } else { "reliable" };
+        inner.event(EventKind::Links, 0, id, None, what, 0, Duration::ZERO);
+    }
+
     /// Makes node `name` deaf (no request reaches it; as in Go's Paxos tests, replies to its
     /// own calls still do) or lets it hear again.
     pub fn set_deaf(&self, name: &str, deaf: bool) {
@@ -558,6 +587,7 @@ impl Inner {
             name: name.to_owned(),
             alive: true,
             deaf: false,
+            unreliable: false,
             group: None,
             server: None,
             tasks: JoinSet::new(),

@@ -4,7 +4,7 @@
 #![allow(clippy::disallowed_methods)] // a benchmark measures wall-clock time on purpose
 
 use futures::StreamExt;
-use labrpc::{Network, sim};
+use labrpc::{Faults, Network, sim};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tarpc::context::Context;
@@ -95,6 +95,7 @@ fn tarpc_in_memory() -> Duration {
 
 fn simulated() -> Duration {
     sim::simulate(1, false, |net: Network| async move {
+        net.set_faults(Faults::exact()); // the call path alone, no jitter timers
         net.add_server("server", Pinger.serve());
         let client = PingClient::from(net.client("client", "server"));
         let took = per_call(CALLS, |x| {
@@ -109,6 +110,7 @@ fn simulated() -> Duration {
 
 fn simulated_concurrent() -> f64 {
     sim::simulate(1, false, |net: Network| async move {
+        net.set_faults(Faults::exact());
         net.add_server("server", Pinger.serve());
         let per_caller = CALLS / CONCURRENT;
         let callers: Vec<_> = (0..CONCURRENT)

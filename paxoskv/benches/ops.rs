@@ -12,6 +12,7 @@ use std::time::Instant;
 fn run(clerks: usize, ops: usize) -> (f64, f64) {
     let start = Instant::now();
     let report = labrpc::sim::simulate(1, false, move |net: Network| async move {
+        net.set_faults(labrpc::Faults::exact()); // the store's own cost, no jitter timers
         let names: Vec<String> = (0..3).map(|i| format!("kv{i}")).collect();
         let _servers: Vec<KvServer> = (0..3).map(|i| KvServer::start(&net, &names, i)).collect();
         let mut tasks = Vec::new();

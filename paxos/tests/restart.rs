@@ -147,10 +147,13 @@ fn decisions_and_forgetting_survive_every_peer_crashing() {
         for p in &peers {
             p.done(3);
         }
-        // Agreements carry the done values around.
-        for seq in 6..8 {
-            start(&peers[seq as usize % 3], seq, "small".to_string());
-            waitn(&peers, seq, 3).await;
+        // Agreements carry the done values around (as in Go's Forget test, a few may be
+        // needed: a proposer with its majority drops the messages still in flight).
+        let mut last = 5;
+        while last < 30 && !peers.iter().all(|p| p.min() == 4) {
+            last += 1;
+            start(&peers[last as usize % 3], last, "small".to_string());
+            waitn(&peers, last, 3).await;
         }
         assert!(peers.iter().all(|p| p.min() == 4), "min did not reach 4");
         let on_disk: u64 = peers.iter().map(Peer::disk_bytes).sum();
@@ -171,10 +174,10 @@ fn decisions_and_forgetting_survive_every_peer_crashing() {
             );
             assert!(p.status(5) == Status::Decided(format!("5{big}")));
             assert_eq!(p.min(), 4);
-            assert_eq!(p.max(), 7);
+            assert_eq!(p.max(), last);
         }
-        start(&peers[2], 8, "after".to_string());
-        waitn(&peers, 8, 3).await;
+        start(&peers[2], last + 1, "after".to_string());
+        waitn(&peers, last + 1, 3).await;
     });
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{check, check_appends, clerk_of, cluster, part, shuffled_clerk};
+use common::{check, check_appends, clerk_of, cluster, part, set_unreliable, shuffled_clerk};
 use labrpc::{Network, sim};
 use rand::Rng;
 use std::cell::Cell;
@@ -208,7 +208,7 @@ fn unreliable() {
     sim::run(|net: Network| async move {
         const N: usize = 3;
         let (names, _servers) = cluster(&net, "un", N);
-        net.set_reliable(false);
+        set_unreliable(&net, &names, true); // Go: setunreliable(true) on every server
         let mut ck = clerk_of(&net, "ck", &names, &[0, 1, 2]);
         let mut cka: Vec<_> = (0..N)
             .map(|i| clerk_of(&net, &format!("ck{i}"), &names, &[i]))
@@ -344,7 +344,7 @@ fn many_partition() {
         const N: usize = 5;
         const CLIENTS: usize = 10;
         let (names, _servers) = cluster(&net, "mp", N);
-        net.set_reliable(false);
+        set_unreliable(&net, &names, true);
         let stop = Rc::new(Cell::new(false));
 
         let (flag, net2, names2, mut rng) =
@@ -386,7 +386,7 @@ fn many_partition() {
         sleep(5000).await;
         stop.set(true);
         partitioner.await.expect("the partitioner does not panic");
-        net.set_reliable(true);
+        set_unreliable(&net, &names, false);
         part(&net, &names, &[&[0, 1, 2, 3, 4]]);
         for client in clients {
             client.await.expect("a client does not panic");

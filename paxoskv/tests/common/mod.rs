@@ -89,3 +89,12 @@ pub fn check_appends(value: &str, counts: &[usize]) {
         }
     }
 }
+
+/// Go's `setunreliable` on every server: each drops 10% of the requests that reach it and
+/// runs, then discards the reply of, 20% of the rest (Paxos messages included, as in Go,
+/// where they share the server's listener).
+pub fn set_unreliable(net: &Network, names: &[String], on: bool) {
+    for name in names {
+        net.set_unreliable_server(name, on);
+    }
+}

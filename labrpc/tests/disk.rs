@@ -37,9 +37,15 @@ async fn basic_semantics(disk: &Disk) {
     assert_eq!(disk.list(), Ok(vec!["a".to_owned(), "log".to_owned()]));
     let stats = disk.stats().expect("stats");
     assert_eq!((stats.bytes_used, stats.files), (7, 2), "{stats:?}");
+    assert_eq!((stats.writes, stats.syncs), (4, 1), "{stats:?}");
     disk.remove("a").expect("remove");
     disk.remove("never-was")
         .expect("removing a missing file is not an error");
+    disk.append("gone", b"x").expect("append");
+    disk.remove("gone").expect("remove");
+    disk.sync()
+        .await
+        .expect("a file appended to and removed before the sync is not an error");
     assert_eq!(disk.read("a"), Ok(None));
     assert_eq!(disk.list(), Ok(vec!["log".to_owned()]));
     for bad in ["", "../etc", "a/b", ".hidden"] {
@@ -75,6 +81,16 @@ fn directory_disk_reads_writes_appends_removes_and_reopens() {
             again.list(),
             Ok(vec!["log".to_owned()]),
             "names that are not file names (and temporary files) are not listed"
+        );
+        // A failing file system is an error, never a missing file: "sub" is a directory.
+        std::fs::create_dir(dir.path().join("node").join("sub")).expect("mkdir");
+        assert!(
+            matches!(again.read("sub"), Err(DiskError::Io(_))),
+            "read of a directory"
+        );
+        assert!(
+            matches!(again.remove("sub"), Err(DiskError::Io(_))),
+            "remove of a directory"
         );
     });
 }
@@ -176,6 +192,11 @@ fn a_lost_disk_is_empty_and_its_handles_fail() {
         net.kill("n");
         net.lose_disk("n");
         assert_eq!(disk.write("a", b"2"), Err(DiskError::Crashed));
+        // A disk lost under a running node (no kill): its handles fail at once too.
+        let live = net.disk("n");
+        live.write("b", b"1").expect("write");
+        net.lose_disk("n");
+        assert_eq!(live.read("b"), Err(DiskError::Crashed));
         let disk = net.disk("n");
         assert_eq!(disk.list(), Ok(vec![]));
         assert_eq!(disk.stats(), Ok(DiskStats::default()));
@@ -190,5 +211,31 @@ fn a_lost_disk_is_empty_and_its_handles_fail() {
         net.kill("n");
         assert_eq!(other.read("b"), Ok(Some(b"x".to_vec())));
         tokio::time::sleep(Duration::from_millis(1)).await;
+    });
+}
+
+/// A sync makes durable what was written before it was called, not what is written while it
+/// runs: a crash right after it keeps the first write and loses the second.
+#[test]
+fn a_sync_covers_the_writes_made_before_it_only() {
+    sim::run(|net: Network| async move {
+        let disk = net.disk("n");
+        disk.write("before", b"1").expect("write");
+        let syncing = disk.clone();
+        net.spawn("n", async move {
+            let _ = syncing.sync().await;
+        });
+        tokio::task::yield_now().await; // the sync has started
+        disk.write("during", b"2").expect("write");
+        tokio::time::sleep(SYNC_TIME * 2).await;
+        assert_eq!(disk.stats().map(|s| s.syncs), Ok(1));
+        net.kill("n");
+        let disk = net.disk("n");
+        assert_eq!(disk.read("before"), Ok(Some(b"1".to_vec())));
+        assert_eq!(
+            disk.read("during"),
+            Ok(None),
+            "written after the sync began"
+        );
     });
 }

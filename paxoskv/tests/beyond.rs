@@ -86,6 +86,15 @@ fn restart_catches_up() {
             check(c, "a", "0123456789x").await;
         }
         assert_eq!(servers[0].data(), restarted.data(), "replicas differ");
+        assert_eq!(
+            restarted.data().get("a").map(String::as_str),
+            Some("0123456789x")
+        );
+        assert!(
+            restarted.applied() >= 12,
+            "applied only {}",
+            restarted.applied()
+        );
     });
 }
 

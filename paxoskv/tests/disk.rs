@@ -67,3 +67,18 @@ fn a_server_restarted_with_its_disk_serves_at_once() {
         check(&mut ck, "a", "123").await;
     });
 }
+
+/// A killed server answers nothing, and its restart with the disk serves again.
+#[test]
+fn a_killed_server_answers_nothing_until_restarted() {
+    sim::run(|net: Network| async move {
+        let (names, servers) = cluster(&net, "k", 3);
+        let mut ck = clerk_of(&net, "ck", &names, &[0]);
+        ck.put("a", "1").await;
+        servers[0].kill();
+        let got = tokio::time::timeout(Duration::from_secs(3), ck.get("a")).await;
+        assert!(got.is_err(), "a killed server answered {got:?}");
+        let _back = KvServer::start(&net, &names, 0);
+        check(&mut ck, "a", "1").await;
+    });
+}

@@ -119,6 +119,10 @@ fn done() {
         sleep(1000).await;
 
         let m1: usize = servers.iter().map(|s| s.held_bytes()).sum();
+        assert!(
+            m1 >= N * ITEMS * SIZE,
+            "{m1} bytes held: less than the maps themselves"
+        );
         let allowed = m0 + N * ITEMS * SIZE * 2;
         assert!(
             m1 <= allowed,

@@ -47,10 +47,12 @@ use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tarpc::context::Context;
-use viewservice::{PING_INTERVAL, View};
+use viewservice::View;
 
 use crate::common::{ClientOp, Forward, KvEnd, KvError, KvReply, Op, PbKv, PbKvClient, Snapshot};
 use crate::storage;
+
+mod views;
 
 /// A running key/value server: the handle a test keeps. Cheap to clone.
 #[derive(Clone)]
@@ -169,86 +171,6 @@ impl PbServer {
 }
 
 impl Shared {
-    /// Pings every [`PING_INTERVAL`]. Each ping is its own task so that a slow reply never
-    /// delays the next heartbeat; replies are applied only if they bring a newer view.
-    async fn tick_forever(self: Arc<Self>) {
-        // Servers' pings do not fall in lockstep with each other or the view server's ticks.
-        tokio::time::sleep(self.net.phase(PING_INTERVAL)).await;
-        loop {
-            if let Some(viewnum) = self.ping_viewnum() {
-                let me = self.clone();
-                self.net.spawn(&self.me, async move {
-                    if let Ok(view) = me.vs.ping(viewnum).await {
-                        me.learn(view, viewnum);
-                    }
-                });
-            }
-            tokio::time::sleep(PING_INTERVAL).await;
-        }
-    }
-
-    /// The number to ping with: 0 until the view service answered (P5); as primary, the
-    /// view's number only once the backup holds our state (P2), so the view service cannot
-    /// move on to a view whose primary would be an empty backup, and once our disk holds
-    /// the view (P7), so a restart never brings back an older view in which we served alone.
-    /// `None`: skip this ping (the first primary waits one tick for its copy to be saved:
-    /// view 1 has no "alive, not acknowledging" number).
-    fn ping_viewnum(self: &Arc<Self>) -> Option<u64> {
-        let mut status = self.status.lock();
-        if !status.heard {
-            return Some(0);
-        }
-        let viewnum = status.view.viewnum;
-        if !status.view.is_primary(&self.me) {
-            return Some(viewnum);
-        }
-        let synced = status.initialized
-            && (status.view.backup.is_none() || status.backup_synced == Some(viewnum));
-        if synced && status.saved_view < viewnum && !status.saving {
-            status.saving = true;
-            let me = self.clone();
-            self.net.spawn(&self.me, async move {
-                let store = me.store.lock().await;
-                let _ = me.save(&store).await;
-                me.status.lock().saving = false;
-            });
-        }
-        if synced && status.saved_view >= viewnum {
-            Some(viewnum)
-        } else if viewnum > 1 {
-            Some(viewnum - 1) // any non-zero number but the view's: "alive, not acknowledging"
-        } else {
-            None
-        }
-    }
-
-    /// Takes in a view from the view service's answer to a ping of `pinged`.
-    fn learn(self: &Arc<Self>, view: View, pinged: u64) {
-        let mut status = self.status.lock();
-        status.heard = true;
-        status.ready |= pinged != 0;
-        if view.viewnum > status.view.viewnum {
-            if view.viewnum == 1 && view.is_primary(&self.me) {
-                status.initialized = true; // P5: the first primary starts the (empty) state
-            }
-            status.view = view;
-        }
-        let view = &status.view;
-        let needs_transfer = view.is_primary(&self.me)
-            && view.backup.is_some()
-            && status.initialized
-            && status.backup_synced != Some(view.viewnum);
-        if needs_transfer && !status.transferring {
-            status.transferring = true;
-            let me = self.clone();
-            self.net.spawn(&self.me, async move {
-                let mut store = me.store.lock().await;
-                let _ = me.sync_backup(&mut store).await;
-                me.status.lock().transferring = false;
-            });
-        }
-    }
-
     fn peer(&self, name: &str) -> PbKvClient<KvEnd> {
         self.peers
             .lock()

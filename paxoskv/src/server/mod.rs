@@ -29,7 +29,6 @@ use paxos::protocol::{
     AcceptArgs, AcceptReply, DecidedArgs, DecidedReply, PrepareArgs, PrepareReply, Seq,
 };
 use paxos::{Peer, Status};
-use rand::Rng;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +39,8 @@ use crate::common::{
 };
 use crate::links::Links;
 use crate::storage::{self, SAVE_BYTES, SAVE_EVERY};
+
+mod catchup;
 
 /// How long a server works on one request before telling the clerk to try elsewhere.
 const AGREEMENT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -323,59 +324,6 @@ impl KvServer {
         }
     }
 
-    /// The snapshots of the other servers that are ready (one request each, at once).
-    async fn snapshots(&self) -> Vec<Snapshot> {
-        let inner = &self.inner;
-        let calls = (0..inner.servers.len())
-            .filter(|&i| i != inner.me)
-            .map(|i| {
-                let client = inner.others[i].clone();
-                async move { client.snapshot(labrpc::context()).await }
-            });
-        futures::future::join_all(calls)
-            .await
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|s| s.ready)
-            .collect()
-    }
-
-    /// Replaces this server's state by `snapshot` if the snapshot is further along the log
-    /// (**K1**: it is the state of a longer prefix of the same log), and saves it (**K5**).
-    /// True if it did.
-    async fn install(&self, snapshot: Snapshot) -> bool {
-        {
-            let mut state = self.inner.state.lock();
-            if snapshot.next <= state.next {
-                return false;
-            }
-            state.data = snapshot.data;
-            state.last = snapshot.last;
-            state.next = snapshot.next;
-        }
-        self.save().await;
-        true
-    }
-
-    /// State transfer for a lagging server: installs the most advanced snapshot of the
-    /// others if it is ahead. True if it was.
-    async fn transfer(&self) -> bool {
-        let best = self.snapshots().await.into_iter().max_by_key(|s| s.next);
-        match best {
-            Some(best) => self.install(best).await,
-            None => false,
-        }
-    }
-
-    /// [`Self::transfer`] for a client's request: given up at the request's `deadline`
-    /// (snapshot calls to unreachable servers can take seconds under long delays). Safe to
-    /// abandon: nothing is installed before every snapshot is in.
-    async fn transfer_by(&self, deadline: tokio::time::Instant) -> Result<bool, KvError> {
-        tokio::time::timeout_at(deadline, self.transfer())
-            .await
-            .map_err(|_| KvError::NoAgreement)
-    }
-
     /// Applies instance `seq` if it is the next one (another request of this server may have
     /// applied it meanwhile) (**K1**, **K2**); `done` waits for a snapshot (**K5**).
     fn apply(&self, seq: Seq, op: Op) {
@@ -406,41 +354,6 @@ impl KvServer {
             }
         }
         state.next = seq.saturating_add(1);
-    }
-
-    /// State transfer after a restart (see [`KvServer::restart`]).
-    async fn recover(self) {
-        let n = self.inner.servers.len();
-        let needed = n - n / 2;
-        tokio::time::sleep(QUIET).await;
-        loop {
-            let snapshots = self.snapshots().await;
-            if snapshots.len() >= needed {
-                let bound = snapshots.iter().map(|s| s.max).max().unwrap_or(-1);
-                if let Some(best) = snapshots.into_iter().max_by_key(|s| s.next) {
-                    self.install(best).await;
-                    self.inner.px.abstain_through(bound);
-                    // Serve only once every instance we abstain in is decided and applied:
-                    // then the instances still open are above every ready server's bound,
-                    // so all ready servers vote in them, and a later restart cannot leave
-                    // an instance with too few voters to ever decide.
-                    loop {
-                        let deadline = tokio::time::Instant::now() + AGREEMENT_TIMEOUT;
-                        match self.catch_up(bound, deadline).await {
-                            Ok(()) => {
-                                self.inner.state.lock().ready = true;
-                                return;
-                            }
-                            Err(KvError::NoAgreement) => continue,
-                            // Nobody remembers what we need: ask again from the start.
-                            Err(_) => break,
-                        }
-                    }
-                }
-            }
-            let wait = self.inner.net.rng().random_range(50..150);
-            tokio::time::sleep(Duration::from_millis(wait)).await;
-        }
     }
 }
 

@@ -53,6 +53,21 @@ impl Probability {
     pub const fn per_million(self) -> u32 {
         self.per_million
     }
+
+    /// Whether the event happens this time, drawn from `rng`.
+    pub fn drawn(self, rng: &mut impl rand::Rng) -> bool {
+        rng.random_range(0..1_000_000) < self.per_million
+    }
+}
+
+/// A uniform duration in `[0, bound)`, in whole milliseconds as in Go (tokio's timers have
+/// millisecond resolution, so finer draws would be rounded up past the bound).
+pub(crate) fn uniform_below(rng: &mut impl rand::Rng, bound: Duration) -> Duration {
+    let bound = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX);
+    if bound == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(rng.random_range(0..bound))
 }
 
 impl fmt::Display for Probability {

@@ -46,7 +46,7 @@ impl SimDisk {
         let mut torn = None;
         if let Some((_, Op::Append(file, bytes))) = self.pending.last() {
             let mut rng = rng.clone();
-            if rng.random_range(0..1_000_000) < TORN_APPEND_CHANCE.per_million() {
+            if TORN_APPEND_CHANCE.drawn(&mut rng) {
                 let kept = rng.random_range(0..bytes.len());
                 self.durable
                     .entry(file.clone())

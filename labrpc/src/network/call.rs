@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::{EndId, EndState, Network, NodeId, Route, spawn_into};
-use crate::fault::Probability;
+use crate::fault::uniform_below;
 use crate::trace::EventKind;
 use crate::{Error, wire};
 
@@ -90,11 +90,11 @@ impl Network {
                 let (mut delay, mut lose) = (Duration::ZERO, false);
                 if !faults.reliable {
                     delay = uniform_below(rng, faults.max_delay);
-                    lose = chance(rng, faults.request_loss);
+                    lose = faults.request_loss.drawn(rng);
                 }
                 delay += uniform_below(rng, faults.jitter);
                 if inner.nodes[to].unreliable {
-                    lose |= chance(rng, faults.server_request_drop);
+                    lose |= faults.server_request_drop.drawn(rng);
                 }
                 Route::Deliver {
                     to,
@@ -191,10 +191,10 @@ impl Network {
         let faults = &inner.faults;
         let unreliable_server = inner.nodes[from].unreliable;
         let (lost, delay) = self.rng.with(|rng| {
-            let mut lost = !faults.reliable && chance(rng, faults.reply_loss);
+            let mut lost = !faults.reliable && faults.reply_loss.drawn(rng);
             // Go's unreliable server: it executed the request, then discards the reply.
-            lost |= unreliable_server && chance(rng, faults.server_reply_drop);
-            let mut delay = if faults.long_reordering && chance(rng, faults.reorder_chance) {
+            lost |= unreliable_server && faults.server_reply_drop.drawn(rng);
+            let mut delay = if faults.long_reordering && faults.reorder_chance.drawn(rng) {
                 faults.reorder_min_delay + skewed_below(rng, faults.reorder_max_extra)
             } else {
                 Duration::ZERO
@@ -247,21 +247,6 @@ impl Network {
         }
         Ok(delay)
     }
-}
-
-/// True with probability `p`.
-fn chance(rng: &mut impl Rng, p: Probability) -> bool {
-    rng.random_range(0..1_000_000) < p.per_million()
-}
-
-/// A uniform duration in `[0, bound)`, in whole milliseconds as in Go (tokio's timers have
-/// millisecond resolution, so finer draws would be rounded up past the bound).
-fn uniform_below(rng: &mut impl Rng, bound: Duration) -> Duration {
-    let bound = bound.as_millis() as u64;
-    if bound == 0 {
-        return Duration::ZERO;
-    }
-    Duration::from_millis(rng.random_range(0..bound))
 }
 
 /// Go's `rand(1 + rand(bound))`: a duration in `[0, bound)` skewed towards short ones.

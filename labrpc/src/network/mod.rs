@@ -181,11 +181,8 @@ impl Network {
     /// different nodes do not fall in lockstep and a test's outcome depends on where they
     /// fall, seed by seed.
     pub fn phase(&self, period: Duration) -> Duration {
-        let ms = u64::try_from(period.as_millis()).unwrap_or(u64::MAX);
-        if ms == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_millis(self.rng.with(|rng| rand::Rng::random_range(rng, 0..ms)))
+        self.rng
+            .with(|rng| crate::fault::uniform_below(rng, period))
     }
 
     /// Virtual time since the network was made.

@@ -4,7 +4,7 @@
 //!
 //! | variable | effect |
 //! |---|---|
-//! | `LABRPC_SEED=N` | run seed `N` (default: a fresh seed each run) |
+//! | `LABRPC_SEED=N` | run seed `N` alone (default: [`DEFAULT_SEEDS`] consecutive seeds from a fresh one each run) |
 //! | `LABRPC_SEEDS=K` | run `K` consecutive seeds, starting at the seed above |
 //! | `LABRPC_CHECK_DETERMINISM=1` | run each seed twice and fail if the two traces differ |
 //! | `LABRPC_TRACE=FILE` | keep every event and write them to `FILE` as JSON lines |
@@ -14,9 +14,11 @@
 //! that never comes — into a failure with its seed within a second or so of wall time,
 //! instead of a test that never ends.
 //!
-//! When a body fails, the runner prints its seed and the exact command that replays it.
-//! [`run_seeds`] is the same for a randomized chaos test that should try several seeds on
-//! every run (unless `LABRPC_SEED` names one).
+//! Every run of a lab's suite draws fresh seeds, [`DEFAULT_SEEDS`] of them per test, so a bug
+//! that shows on one interleaving in three is caught by one `cargo test` as often as not, and
+//! the suite explores new interleavings each time it runs. When a body fails, the runner prints
+//! its seed and the exact command that replays it. [`run_seeds`] is the same with another
+//! number of seeds, for a chaos test that should try more of them on every run.
 //!
 //! ## One simulation from your own code
 //!
@@ -82,6 +84,11 @@ use crate::trace::{self, Event};
 /// reached within a second of wall time by a run that only waits.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(20 * 60);
 
+/// How many seeds a test under [`run`] tries when the environment names none: enough that
+/// an outcome that depends on the seed is rarely decided by one draw, few enough that a
+/// lab's whole suite still runs in seconds.
+pub const DEFAULT_SEEDS: u64 = 3;
+
 /// What one simulated run produced.
 #[derive(Clone, Debug)]
 pub struct Report {
@@ -97,7 +104,9 @@ pub struct Report {
     pub events: Vec<Event>,
 }
 
-/// Runs `body` as a simulation with the settings of the environment (see the [module docs](self)).
+/// Runs `body` as a simulation with the settings of the environment (see the [module docs](self)):
+/// [`DEFAULT_SEEDS`] consecutive seeds from a fresh one unless `LABRPC_SEED` or `LABRPC_SEEDS` says
+/// otherwise.
 ///
 /// # Panics
 /// If the body panics for some seed, after printing the seed and the replay command, or if a
@@ -110,9 +119,10 @@ where
     Settings::from_env().run(body)
 }
 
-/// [`run`] for a randomized test (a chaos test) that should try several seeds on every run:
-/// runs `seeds` consecutive seeds from a fresh one, unless the environment names a seed —
-/// `LABRPC_SEED=N` replays seed `N` alone (or `LABRPC_SEEDS` seeds from it).
+/// [`run`] with `seeds` seeds instead of [`DEFAULT_SEEDS`], for a randomized test (a chaos
+/// test) that should try more of them on every run: runs `seeds` consecutive seeds from a
+/// fresh one, unless the environment names a seed — `LABRPC_SEED=N` replays seed `N` alone
+/// (or `LABRPC_SEEDS` seeds from it).
 ///
 /// # Panics
 /// As [`run`].
@@ -272,7 +282,7 @@ impl Settings {
     /// # Panics
     /// If a variable is set to something that is not a number, naming the variable.
     pub fn from_env() -> Settings {
-        Settings::from_env_or_seeds(1)
+        Settings::from_env_or_seeds(DEFAULT_SEEDS)
     }
 
     /// [`Settings::from_env`], but `seeds` seeds when the environment names neither a seed

@@ -3,8 +3,34 @@
 
 use labrpc::Network;
 use paxos::{Peer, Seq, Status, Value};
+use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
 use std::time::Duration;
+
+/// A value of Go's `interface{}`: Go's tests propose strings in some instances and ints in
+/// others, on the same peers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Any {
+    /// A Go string.
+    Str(String),
+    /// A Go int.
+    Int(i64),
+}
+
+/// `Any::Str(text)`.
+pub fn text(text: &str) -> Any {
+    Any::Str(text.to_owned())
+}
+
+/// `Any::Int(n)`.
+pub fn int(n: i64) -> Any {
+    Any::Int(n)
+}
+
+/// Go's `time.Sleep(ms * time.Millisecond)`, in virtual time.
+pub fn sleep(ms: u64) -> tokio::time::Sleep {
+    tokio::time::sleep(Duration::from_millis(ms))
+}
 
 /// The node names of `n` peers.
 pub fn names(tag: &str, n: usize) -> Vec<String> {
@@ -91,6 +117,14 @@ pub fn part(net: &Network, tag: &str, groups: &[&[usize]]) {
         .collect();
     let slices: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
     net.partition(&slices);
+}
+
+/// Go's `pxa[i].setunreliable(on)` on every peer `tag<i>`: each server drops 10% of the
+/// requests that reach it and discards the reply of 20% of the others after running them.
+pub fn set_unreliable(net: &Network, tag: &str, n: usize, on: bool) {
+    for i in 0..n {
+        net.set_unreliable_server(&format!("{tag}{i}"), on);
+    }
 }
 
 /// Total RPCs delivered to `peers`.

@@ -23,7 +23,15 @@ pub fn clerk_of(net: &Network, name: &str, names: &[String], which: &[usize]) ->
     Clerk::new(net, name, &servers)
 }
 
-/// A clerk that talks to every server, in an order shuffled with the simulation's RNG.
+/// A clerk that talks to one server picked at random (Go's `MakeClerk([]string{kvh[ci]})`
+/// with `ci := rand.Int() % nservers`).
+pub fn random_server_clerk(net: &Network, name: &str, names: &[String]) -> Clerk {
+    let i = net.rng().random_range(0..names.len());
+    clerk_of(net, name, names, &[i])
+}
+
+/// A clerk that talks to every server, in an order shuffled with the simulation's RNG
+/// (Go's `randclerk`).
 pub fn shuffled_clerk(net: &Network, name: &str, names: &[String]) -> Clerk {
     let mut order: Vec<String> = names.to_vec();
     let mut rng = net.rng();
@@ -46,6 +54,11 @@ pub fn part(net: &Network, names: &[String], groups: &[&[usize]]) {
             }
         }
     }
+}
+
+/// A value as Go's tests make them: `strconv.Itoa(rand.Int())`, a non-negative 63-bit number.
+pub fn go_rand_int(rng: &mut impl Rng) -> String {
+    (rng.random::<u64>() >> 1).to_string()
 }
 
 /// Fails unless a Get of `key` through `clerk` returns `want`.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio::time::{Instant, sleep};
 use viewservice::{DEAD_PINGS, PING_INTERVAL, View, ViewServer};
 
+pub mod go;
+
 /// The view server's node.
 pub const VS: &str = "vs";
 /// Go's `deadtime`: how long before the view service declares a silent server dead.

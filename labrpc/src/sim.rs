@@ -247,9 +247,11 @@ where
         simulated,
         events: net.trace_events(),
     };
-    // Stop every task still running (servers' loops) inside the runtime, then the runtime.
+    // Stop every task still running (servers' loops) inside the runtime, then the runtime;
+    // then free the servers, whose handlers hold the network that holds them.
     let _guard = runtime.enter();
     drop(local);
+    net.shut_down();
     match (finished, limit) {
         (false, Some(limit)) => Err(SimError::TimeLimit {
             seed,

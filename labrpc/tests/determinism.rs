@@ -7,6 +7,7 @@ use common::{Junk, JunkClient, JunkServer};
 use labrpc::{Network, sim};
 use proptest::prelude::*;
 use rand::Rng;
+use std::sync::Arc;
 use std::time::Duration;
 
 const SERVERS: [&str; 3] = ["s0", "s1", "s2"];
@@ -174,4 +175,27 @@ proptest! {
         });
         prop_assert!(report.trace_len > 0);
     }
+}
+
+/// A server whose state holds the network, as every lab's server does: once the run is over
+/// its state is freed, so a suite of many seeds does not keep every run's memory.
+#[test]
+fn a_finished_run_frees_its_servers() {
+    let marker = Arc::new(());
+    let freed = Arc::downgrade(&marker);
+    let report = sim::simulate(5, false, move |net: Network| async move {
+        let junk = JunkServer {
+            keep: Some(Arc::new((net.clone(), marker))),
+            ..JunkServer::default()
+        };
+        net.add_server("holder", junk.serve());
+        let client = JunkClient::from(net.client("c", "holder"));
+        let reply = client.handler6(labrpc::context(), "four".into()).await;
+        assert_eq!(reply.expect("reliable network"), 4);
+    });
+    assert!(report.trace_len > 0, "the trace outlives the run");
+    assert!(
+        freed.upgrade().is_none(),
+        "a finished run still holds its server's state"
+    );
 }

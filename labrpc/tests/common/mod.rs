@@ -41,6 +41,8 @@ pub trait Junk {
 #[derive(Clone, Default)]
 pub struct JunkServer {
     pub log2: Arc<Mutex<Vec<i64>>>,
+    /// Anything the server's state should hold, as a lab's server holds its network.
+    pub keep: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Junk for JunkServer {

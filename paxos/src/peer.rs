@@ -220,7 +220,8 @@ impl<V: Value> Peer<V> {
         self.core.me
     }
 
-    /// Bytes this peer keeps on its node's disk (its files only).
+    /// Bytes on this peer's node disk: its own files, and those of an application sharing
+    /// the node (paxoskv's snapshot, for one).
     pub fn disk_bytes(&self) -> u64 {
         self.core.state.lock().disk_bytes()
     }

@@ -161,7 +161,7 @@ impl Storage {
         wrote.then(|| self.disk.clone())
     }
 
-    /// Bytes the peer keeps on its disk.
+    /// Bytes on the node's disk (the peer's files and any other on that node).
     pub(crate) fn bytes_used(&self) -> u64 {
         self.disk.stats().map_or(0, |s| s.bytes_used)
     }

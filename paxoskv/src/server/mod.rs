@@ -228,7 +228,7 @@ impl KvServer {
     }
 
     /// Bytes this server holds: values in Paxos instances not yet forgotten, plus the keys
-    /// and values of its map (the tests' stand-in for Go's memory statistics).
+    /// and values of its map (what it means to hold; the memory test measures the heap).
     pub fn held_bytes(&self) -> usize {
         let map: usize = self
             .inner

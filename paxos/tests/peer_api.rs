@@ -1,5 +1,5 @@
 //! The peer's face beyond agreement: a value that cannot cross the network is refused with a
-//! message that says so, a peer names its node when printed, and a killed peer takes no
+//! message that says so, a peer names its node when printed, a fresh disk is not damaged, and a killed peer takes no
 //! further part (its node is dead, it proposes nothing, the others agree without it).
 
 mod common;
@@ -33,6 +33,8 @@ fn a_value_that_cannot_be_sent_is_refused_with_a_message() {
         );
         assert_eq!(format!("{:?}", peers[1]), "Peer(us1)");
         assert_eq!(peers[2].me(), 2);
+        // A fresh disk is not a damaged one (a damaged one makes the peer abstain).
+        assert_eq!(peers[0].damaged_disk(), None);
     });
 }
 

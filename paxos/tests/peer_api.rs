@@ -1,6 +1,7 @@
 //! The peer's face beyond agreement: a value that cannot cross the network is refused with a
-//! message that says so, a peer names its node when printed, a fresh disk is not damaged, and a killed peer takes no
-//! further part (its node is dead, it proposes nothing, the others agree without it).
+//! message that says so, a peer names its node when printed, a fresh disk is not damaged,
+//! and a killed peer takes no further part (its node is dead, it proposes nothing, the
+//! others agree without it).
 
 mod common;
 

@@ -19,8 +19,9 @@ use crate::task;
 /// How a worker behaves.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
-    /// Go's `nRPC`: after this many task requests the worker stops answering anything, as
-    /// if hung (Go's OneFailure/ManyFailures tests). `None`: never.
+    /// After this many task requests the worker stops answering anything, as if hung (a
+    /// failure only pings can tell). Go's `nRPC` workers die instead; the Go ports copy that
+    /// in a wrapper of their own. `None`: never.
     pub fail_after: Option<u64>,
     /// Time each task takes before it runs (a simulated machine's speed; a straggler has a
     /// large one). Zero in real mode.

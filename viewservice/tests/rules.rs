@@ -1,5 +1,6 @@
 //! The view server's rules beyond Go's Test1: lost replies are not restarts, a restarted
-//! backup is replaced, a restarted sole primary leaves no primary, RPCs are counted, a dead view server freezes the views, and on an
+//! backup is replaced, a restarted sole primary leaves no primary, RPCs are counted, a dead
+//! view server freezes the views, a view is acknowledged only by its primary, and on an
 //! unreliable network with crashing servers every new primary is an old primary or backup.
 
 use labrpc::{Network, sim};
@@ -202,4 +203,35 @@ mod placeholder {
     impl Idle for Nothing {
         async fn noop(self, _: tarpc::context::Context) {}
     }
+}
+
+/// A new view is unacknowledged until its primary pings its number (V2: the view server may
+/// not move on before that), and the names a test reads back are the nodes it gave.
+#[test]
+fn a_view_is_acknowledged_only_by_its_primary_pinging_it() {
+    sim::run(|net: Network| async move {
+        let vs = ViewServer::start(&net, "vs");
+        assert_eq!(vs.name(), "vs");
+        let (a, b) = (Clerk::new(&net, "a", "vs"), Clerk::new(&net, "b", "vs"));
+        assert_eq!((a.me(), b.me()), ("a", "b"));
+        assert_eq!(ping(&a, 0).await.viewnum, 1);
+        assert!(
+            !vs.is_acked(),
+            "view 1 acknowledged before its primary pinged it"
+        );
+        ping(&b, 0).await; // not the primary: acknowledges nothing
+        assert!(!vs.is_acked(), "a ping of the backup acknowledged the view");
+        // The ack lets the view server move on at once: b becomes the backup in view 2.
+        ping(&a, 1).await;
+        assert_eq!(vs.view().viewnum, 2, "the backup waited for an ack it had");
+        assert!(
+            !vs.is_acked(),
+            "view 2 acknowledged before its primary pinged it"
+        );
+        ping(&a, 2).await;
+        assert!(
+            vs.is_acked(),
+            "the primary pinged view 2, yet it is not acknowledged"
+        );
+    });
 }

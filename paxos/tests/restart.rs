@@ -218,6 +218,9 @@ fn a_fresh_peer_knows_no_instance() {
             "a peer's disk does not hold the decided value: {:?}",
             peers.iter().map(Peer::disk_bytes).collect::<Vec<_>>()
         );
+        // A peer reports a decision as soon as it learns it; the decision is on its disk one
+        // sync later ([`SYNC_TIME`]), and only then does it survive a crash.
+        sleep(SYNC_TIME * 2).await;
         restart(&net, &names, &mut peers, 1);
         assert_eq!(peers[1].max(), 0);
         assert!(peers[1].status(0) == Status::Decided(value));

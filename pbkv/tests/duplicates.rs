@@ -36,6 +36,16 @@ fn append(seq: u64, value: &str) -> ClientOp {
     }
 }
 
+/// Waits for a pair, then has the primary apply client 7's first Append ("x" to "k"), as a
+/// clerk's attempt whose reply was lost would: returns the primary, the backup and the op.
+async fn applied_once(net: &Network, vck: &viewservice::Clerk) -> (String, String, ClientOp) {
+    let v = wait_pair(vck).await;
+    let (primary, backup) = (v.primary.expect("pair"), v.backup.expect("pair"));
+    let op = append(1, "x");
+    assert_eq!(send(net, &primary, &op).await, Ok(Ok(String::new())));
+    (primary, backup, op)
+}
+
 /// The operation is applied, its reply "lost" (the client sends it again later), and the
 /// primary dies: the backup, now primary, answers the retry without applying it again.
 #[test]
@@ -43,10 +53,7 @@ fn a_retry_after_a_failover_is_not_applied_twice() {
     sim::run(|net: Network| async move {
         let (_vs, vck) = start_vs(&net);
         let _servers = [start(&net, "s1"), start(&net, "s2")];
-        let v = wait_pair(&vck).await;
-        let (primary, backup) = (v.primary.expect("pair"), v.backup.expect("pair"));
-        let op = append(1, "x");
-        assert_eq!(send(&net, &primary, &op).await, Ok(Ok(String::new())));
+        let (primary, backup, op) = applied_once(&net, &vck).await;
         net.kill(&primary);
         let v = wait_view(&vck, DEAD_PINGS * 3, |v| {
             v.primary.as_deref() == Some(&backup)
@@ -72,10 +79,7 @@ fn a_retry_reaching_a_server_that_got_the_state_by_transfer() {
     sim::run(|net: Network| async move {
         let (_vs, vck) = start_vs(&net);
         let _servers = [start(&net, "s1"), start(&net, "s2")];
-        let v = wait_pair(&vck).await;
-        let (primary, backup) = (v.primary.expect("pair"), v.backup.expect("pair"));
-        let op = append(1, "x");
-        assert_eq!(send(&net, &primary, &op).await, Ok(Ok(String::new())));
+        let (primary, backup, op) = applied_once(&net, &vck).await;
         // The backup dies; a new server becomes the backup and gets the primary's state.
         net.kill(&backup);
         let _s3 = start(&net, "s3");

@@ -130,6 +130,15 @@ impl Transport for Script {
 }
 
 const NOW: Duration = Duration::ZERO;
+
+/// Three peers, the two others refusing at once (entry 0 unused).
+fn both_others_refuse() -> Vec<(Answer, Duration)> {
+    vec![
+        (Answer::Silent, NOW),
+        (Answer::Reject(0), NOW),
+        (Answer::Reject(0), NOW),
+    ]
+}
 /// Sooner than the real peer's own promise, which waits for its disk (1 ms).
 const SOON: Duration = Duration::from_micros(500);
 
@@ -298,11 +307,7 @@ fn a_majority_of_refusals_ends_a_ballot_at_once() {
 #[test]
 fn a_refused_proposer_backs_off() {
     sim::run(|net: Network| async move {
-        let refuse = vec![
-            (Answer::Silent, NOW),
-            (Answer::Reject(0), NOW),
-            (Answer::Reject(0), NOW),
-        ];
+        let refuse = both_others_refuse();
         let (_peer, script) = cluster(&net, "bo", refuse.clone(), refuse);
         propose(&_peer, 0, "mine");
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -318,11 +323,7 @@ fn a_refused_proposer_backs_off() {
 #[test]
 fn a_decided_instance_is_left_alone() {
     sim::run(|net: Network| async move {
-        let refuse = vec![
-            (Answer::Silent, NOW),
-            (Answer::Reject(0), NOW),
-            (Answer::Reject(0), NOW),
-        ];
+        let refuse = both_others_refuse();
         let (peer, script) = cluster(&net, "dl", refuse.clone(), refuse);
         propose(&peer, 0, "mine");
         tokio::time::sleep(Duration::from_millis(200)).await;

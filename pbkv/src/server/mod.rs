@@ -52,6 +52,8 @@ use viewservice::View;
 use crate::common::{ClientOp, Forward, KvEnd, KvError, KvReply, Op, PbKv, PbKvClient, Snapshot};
 use crate::storage;
 
+#[cfg(test)]
+mod tests;
 mod views;
 
 /// A running key/value server: the handle a test keeps. Cheap to clone.
@@ -213,8 +215,10 @@ impl Shared {
                 }
                 Ok(())
             }
-            Ok(Err(KvError::WrongServer)) => Err(KvError::WrongServer),
-            _ => Err(KvError::NotReady),
+            // WrongServer: the backup knows a newer view (P3); NotReady: the view service
+            // has not seen it since its start (P5).
+            Ok(Err(refused)) => Err(refused),
+            Err(_) => Err(KvError::NotReady),
         }
     }
 

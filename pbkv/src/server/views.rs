@@ -31,7 +31,7 @@ impl Shared {
     /// the view (P7), so a restart never brings back an older view in which we served alone.
     /// `None`: skip this ping (the first primary waits one tick for its copy to be saved:
     /// view 1 has no "alive, not acknowledging" number).
-    fn ping_viewnum(self: &Arc<Self>) -> Option<u64> {
+    pub(super) fn ping_viewnum(self: &Arc<Self>) -> Option<u64> {
         let mut status = self.status.lock();
         if !status.heard {
             return Some(0);

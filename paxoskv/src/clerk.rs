@@ -8,7 +8,7 @@ use crate::common::{ClientOp, KvPaxosClient, OpKind};
 
 /// How long the clerk waits for one server before trying the next (a server in a minority
 /// answers [`crate::KvError::NoAgreement`] after 2 s; this covers a server that died).
-const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 /// After every server failed once, the clerk waits up to this long before the next round.
 const RETRY_MAX: Duration = Duration::from_millis(50);
 

@@ -36,6 +36,6 @@ mod links;
 pub mod server;
 pub mod storage;
 
-pub use clerk::Clerk;
+pub use clerk::{CALL_TIMEOUT, Clerk};
 pub use common::{ClientOp, KvEnd, KvError, KvPaxos, KvPaxosClient, KvReply, Op, OpKind, Snapshot};
 pub use server::KvServer;

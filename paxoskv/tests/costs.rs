@@ -56,3 +56,36 @@ fn a_late_copy_of_an_old_request_costs_no_agreement() {
         assert_eq!(ck.get("k").await, "b");
     });
 }
+
+/// `held_bytes` counts the map and the values of the log Paxos has not forgotten: with one
+/// server down nothing is forgotten (it has not applied anything), so a server holds each
+/// value in its map and in the log (the log keeps a value's encoding once as accepted and
+/// once as decided, a few bytes more than the value).
+#[test]
+fn held_bytes_counts_the_map_and_the_unforgotten_log() {
+    const VALUES: usize = 10;
+    const SIZE: usize = 1000;
+    sim::run(|net: Network| async move {
+        let names: Vec<String> = (0..3).map(|i| format!("kv{i}")).collect();
+        let servers: Vec<KvServer> = (0..3).map(|i| KvServer::start(&net, &names, i)).collect();
+        servers[2].kill();
+        let mut ck = Clerk::new(&net, "clerk", &names[..2]);
+        let value = "v".repeat(SIZE);
+        for i in 0..VALUES {
+            ck.put(&format!("k{i}"), &value).await;
+        }
+        let map: usize = servers[0]
+            .data()
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        assert_eq!(map, VALUES * (2 + SIZE), "the map holds every value once");
+        let held = servers[0].held_bytes();
+        let (low, high) = (map + VALUES * SIZE, map + VALUES * 2 * (SIZE + 64));
+        assert!(
+            (low..=high).contains(&held),
+            "held_bytes is {held}: the map ({map} bytes) and {VALUES} logged values of \
+             {SIZE} bytes should come to between {low} and {high}"
+        );
+    });
+}

@@ -86,13 +86,27 @@ pub enum Command {
     #[command(after_help = concat!("Examples:\n  \
         distlab grade paxos --runs 5\n  \
         distlab grade --runs 3 --json results.json\n  \
-        distlab grade pbkv --workspace ../submission --timeout 5m",
+        distlab grade pbkv --workspace ../submission --timeout 5m\n  \
+        distlab grade paxos --submission ../student-repo --json results.json\n  \
+        distlab grade paxos pbkv --runs 3 --gradescope-bundle autograder",
         exit_status!(
             "a test failed some run (or gave no result: its binary crashed, or the run \
              timed out), or a suite did not build",
             ", a suite's build that ran out of time"
         )))]
     Grade(GradeArgs),
+    /// Write the student handout: the workspace with each lab's solution cut out of its
+    /// student files, then check that no solution line is left in it.
+    #[command(after_help = concat!("Examples:\n  \
+        distlab handout --out ../handout\n  \
+        distlab handout --out ../handout-3 paxos paxoskv\n  \
+        distlab handout --out /tmp/handout --check",
+        exit_status!(
+            "the check failed: a solution line is in the handout, it does not build or is \
+             not clippy-clean, a lab test passes without student code, or a given test fails",
+            ", a manifest or a solution region that is wrong"
+        )))]
+    Handout(HandoutArgs),
 }
 
 /// A lab with a chaos scenario.
@@ -283,12 +297,50 @@ pub struct GradeArgs {
     /// Write Gradescope's results.json to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// The workspace to grade (default: the one of the current directory).
+    /// The workspace to grade (default: the one of the current directory); with
+    /// --submission, the staff's workspace whose tests grade it.
     #[arg(long)]
     pub workspace: Option<PathBuf>,
+    /// Grade this student repository against the staff's tests: only the student files of
+    /// each lab's manifest are taken from it, into a fresh copy of the staff's workspace.
+    #[arg(long)]
+    pub submission: Option<PathBuf>,
+    /// Let failing tests print backtraces (RUST_BACKTRACE=1); off by default, so that
+    /// reports show the assertion and the replay command.
+    #[arg(long)]
+    pub backtraces: bool,
+    /// Write a Gradescope autograder (setup.sh, run_autograder and the staff's workspace)
+    /// to this new directory instead of grading; it grades with these options.
+    #[arg(long, conflicts_with_all = ["submission", "json"])]
+    pub gradescope_bundle: Option<PathBuf>,
     /// Time limit of each cargo command (listing a suite's tests, which builds it, and each
     /// run), e.g. 20m or 90s: past it distlab kills cargo and its test binaries, and tests
     /// without a result fail that run.
     #[arg(long, default_value = "20m", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
+}
+
+/// `distlab handout`.
+#[derive(Debug, Args)]
+pub struct HandoutArgs {
+    /// Labs to hand out (default: all); the others keep their solution.
+    #[arg(value_enum)]
+    pub labs: Vec<Lab>,
+    /// The directory to write, new or empty, outside the workspace.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The staff's workspace (default: the current directory).
+    #[arg(long)]
+    pub workspace: Option<PathBuf>,
+    /// Also build the handout, run clippy on it, and run each lab's tests: each must fail
+    /// until written, but the given tests, which must pass.
+    #[arg(long)]
+    pub check: bool,
+    /// The target directory of the check's builds (default: the workspace's
+    /// target/handout-check, kept between checks).
+    #[arg(long)]
+    pub target_dir: Option<PathBuf>,
+    /// Time limit of each cargo command of the check.
+    #[arg(long, default_value = "30m", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
 }

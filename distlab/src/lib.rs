@@ -11,7 +11,10 @@
 //! - `distlab soak LAB --seeds N`: N seeds of the scenario on every core, each failed run
 //!   (violation, blocked client, panic, timeout) reported with its replay command;
 //! - `distlab grade [LAB...] --runs N`: the labs' test suites run N times with different seeds,
-//!   scored, optionally as Gradescope's `results.json`.
+//!   scored, optionally as Gradescope's `results.json`; with `--submission DIR`, a student's
+//!   files graded against the staff's tests; with `--gradescope-bundle DIR`, the autograder;
+//! - `distlab handout --out DIR [LAB...]`: the student repository, each lab's solution cut
+//!   out of its student files (see [`coursework`]).
 //!
 //! Everything simulated is deterministic: the same arguments print the same bytes. The exit
 //! status says what happened: see [`exit`].
@@ -31,6 +34,7 @@ pub mod exit {
 
 pub mod chaos;
 pub mod cli;
+pub mod coursework;
 pub mod grade;
 pub mod labs;
 pub mod output;

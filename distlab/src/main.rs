@@ -5,8 +5,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
 use distlab::cli::{
-    Cli, Command, GradeArgs, Lab, ReplayArgs, RunArgs, ScenarioArgs, SoakArgs, SweepArgs,
+    Cli, Command, GradeArgs, HandoutArgs, Lab, ReplayArgs, RunArgs, ScenarioArgs, SoakArgs,
+    SweepArgs,
 };
+use distlab::coursework::{Handout, check};
 use distlab::output::{OutDir, verdict};
 use distlab::scenario::{self, Check, Outcome, Params};
 use distlab::{exit, grade, soak, sweep};
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep_command(&args),
         Command::Soak(args) => soak_command(&args),
         Command::Grade(args) => grade_command(&args),
+        Command::Handout(args) => handout_command(&args),
     };
     match result {
         Ok(code) => code,
@@ -276,6 +279,24 @@ fn soak_command(args: &SoakArgs) -> Result<ExitCode, Failure> {
 }
 
 fn grade_command(args: &GradeArgs) -> Result<ExitCode, Failure> {
+    if let Some(out) = &args.gradescope_bundle {
+        let staff = args.workspace.clone().unwrap_or_else(|| ".".into());
+        let settings = grade::gradescope::BundleSettings {
+            labs: args.labs.clone(),
+            runs: args.runs,
+            points: args.points,
+            partial: args.partial,
+            timeout: grade::report::show_duration(args.timeout),
+        };
+        grade::gradescope::write_bundle(&staff, out, &settings).map_err(|e| e.to_string())?;
+        println!(
+            "wrote the Gradescope autograder to {}: zip its contents (cd {} && zip -r \
+             ../autograder.zip .) and upload the zip as the assignment's autograder",
+            out.display(),
+            out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let labs = if args.labs.is_empty() {
         5
     } else {
@@ -295,9 +316,64 @@ fn grade_command(args: &GradeArgs) -> Result<ExitCode, Failure> {
     })?;
     bar.finish_and_clear();
     print!("{}", grades.table());
+    for (lab, output) in &grades.build_failures {
+        eprintln!(
+            "distlab: the tests of {lab} did not build:\n{}",
+            grade::report::relative(output, &grades.roots)
+        );
+    }
     if let Some(path) = &args.json {
         println!("wrote {}", path.display());
     }
     let (score, max) = grades.total();
-    Ok(verdict_code(score == max))
+    Ok(verdict_code(
+        score == max && grades.build_failures.is_empty(),
+    ))
+}
+
+fn handout_command(args: &HandoutArgs) -> Result<ExitCode, Failure> {
+    let staff = args.workspace.clone().unwrap_or_else(|| ".".into());
+    let handout = Handout::make(&staff, &args.labs).map_err(|e| e.to_string())?;
+    handout.write(&args.out).map_err(|e| e.to_string())?;
+    let labs: Vec<&str> = handout.labs.iter().map(|m| m.lab.name()).collect();
+    println!(
+        "wrote the handout of {} to {} ({} files)",
+        labs.join(", "),
+        args.out.display(),
+        handout.files.len()
+    );
+    let report = if args.check {
+        let target = args
+            .target_dir
+            .clone()
+            .unwrap_or_else(|| staff.join("target").join("handout-check"));
+        let target = std::path::absolute(&target).map_err(|e| e.to_string())?;
+        check::check(&handout, &args.out, &target, args.timeout).map_err(|e| e.to_string())?
+    } else {
+        let leaks = handout.leaks(&args.out).map_err(|e| e.to_string())?;
+        check::CheckReport {
+            checked: vec![format!(
+                "{} solution lines left in the handout",
+                leaks.len()
+            )],
+            problems: leaks
+                .into_iter()
+                .map(|l| format!("solution line in the handout: {l}"))
+                .collect(),
+        }
+    };
+    for line in &report.checked {
+        println!("  {line}");
+    }
+    for problem in &report.problems {
+        eprintln!("distlab: {problem}");
+    }
+    println!(
+        "{}",
+        verdict(
+            &format!("handout check: {} problems", report.problems.len()),
+            report.problems.is_empty()
+        )
+    );
+    Ok(verdict_code(report.problems.is_empty()))
 }

@@ -102,6 +102,7 @@ impl State {
 
     /// One more than the lowest `done` heard from any peer: instances below are forgotten.
     pub(crate) fn min(&self) -> Seq {
+        // BEGIN SOLUTION: todo!("lab 3A: one more than the lowest done value heard from any peer")
         // Saturating: `done` values arrive in messages.
         self.done
             .iter()
@@ -109,6 +110,7 @@ impl State {
             .min()
             .unwrap_or(-1)
             .saturating_add(1)
+        // END SOLUTION
     }
 
     /// The highest instance this peer has heard of (`-1` at first).
@@ -130,6 +132,7 @@ impl State {
     /// every peer is now done with. Keeps **F1**: `done[p]` only grows, so `min()` only grows.
     /// A `peer` out of range (a malformed message) is ignored.
     pub(crate) fn note_done(&mut self, peer: usize, done: Seq) {
+        // BEGIN SOLUTION: todo!("lab 3A: record a peer's done value and forget what every peer is done with (F1)")
         let Some(slot) = self.done.get_mut(peer) else {
             return;
         };
@@ -145,6 +148,7 @@ impl State {
         for seq in std::mem::replace(&mut self.instances, kept).into_keys() {
             self.storage.remove_instance(seq);
         }
+        // END SOLUTION
     }
 
     /// The decided value of `seq`, if this peer learned it.
@@ -196,6 +200,7 @@ impl State {
     /// promise carries `(n_a, v_a)`. A decided instance answers with its value instead (any
     /// proposal that could still succeed must carry that value anyway, so nothing is lost).
     pub(crate) fn prepare(&mut self, args: &PrepareArgs) -> Unsynced<PrepareReply> {
+        // BEGIN SOLUTION: todo!("lab 3A: answer a prepare: promise above n_p with (n_a, v_a), or refuse (P1, P3)")
         self.note_done(args.from, args.done);
         let abstain = args.seq <= self.abstain_through;
         let mut changed = false;
@@ -224,6 +229,7 @@ impl State {
             done: self.my_done(),
         };
         self.answer(reply)
+        // END SOLUTION
     }
 
     /// Phase 2b.
@@ -233,6 +239,7 @@ impl State {
     /// lower ballot may carry another value, and counting it would let that value win — but
     /// answers with the decision.
     pub(crate) fn accept(&mut self, args: &AcceptArgs) -> Unsynced<AcceptReply> {
+        // BEGIN SOLUTION: todo!("lab 3A: answer an accept: accept at or above n_p, or refuse (P2)")
         self.note_done(args.from, args.done);
         let abstain = args.seq <= self.abstain_through;
         let mut changed = false;
@@ -260,6 +267,7 @@ impl State {
             done: self.my_done(),
         };
         self.answer(reply)
+        // END SOLUTION
     }
 
     /// Phase 3: learn a decision.
@@ -268,17 +276,20 @@ impl State {
     /// from an acceptor) send this, so the value is the chosen one; a second decision for the
     /// same instance is therefore equal and changes nothing.
     pub(crate) fn decided_message(&mut self, args: &DecidedArgs) -> Unsynced<DecidedReply> {
+        // BEGIN SOLUTION: todo!("lab 3A: learn a decision from another peer (L1)")
         self.note_done(args.from, args.done);
         self.learn(args.seq, &args.value);
         let reply = DecidedReply {
             done: self.my_done(),
         };
         self.answer(reply)
+        // END SOLUTION
     }
 
     /// Records that `value` was chosen in `seq` (unless `seq` was forgotten). The accepted
     /// proposal is dropped: from now on the decision answers every message about `seq`.
     pub(crate) fn learn(&mut self, seq: Seq, value: &Bytes) {
+        // BEGIN SOLUTION: todo!("lab 3A: record the chosen value of an instance (L1)")
         if let Some(instance) = self.instance(seq)
             && instance.decided.is_none()
         {
@@ -286,6 +297,7 @@ impl State {
             instance.accepted = None;
             self.save(seq);
         }
+        // END SOLUTION
     }
 
     /// Writes instance `seq` as it now is (**D1**).

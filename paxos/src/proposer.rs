@@ -44,6 +44,7 @@ enum Round {
 /// Proposes `value` in instance `seq` until the instance is decided, forgotten, or the
 /// peer dies. Runs as a task of the peer's node, so killing the node stops it.
 pub(crate) async fn propose(core: Arc<Core>, seq: Seq, value: Bytes) {
+    // BEGIN SOLUTION: todo!("lab 3A: propose in this instance until it is decided, forgotten or the peer dies")
     let mut round = 0;
     let mut failures = 0u32;
     loop {
@@ -75,10 +76,12 @@ pub(crate) async fn propose(core: Arc<Core>, seq: Seq, value: Bytes) {
         tokio::time::sleep(Duration::from_millis(wait)).await;
     }
     core.state.lock().proposing.remove(&seq);
+    // END SOLUTION
 }
 
 /// Runs phases 1 and 2 once with `ballot`.
 async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> Round {
+    // BEGIN SOLUTION: todo!("lab 3A: run phases 1 and 2 once with this ballot")
     let peers = core.peers.len();
     let majority = peers / 2 + 1;
 
@@ -185,12 +188,14 @@ async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> 
     }
     decide(core, seq, args.value);
     Round::Over
+    // END SOLUTION
 }
 
 /// Learns that `value` was chosen in `seq` and tells every other peer, each message in a task
 /// of its own so that a slow or lost one delays nobody. A peer that misses its message learns
 /// the value when it next proposes in `seq` (an acceptor answers "decided").
 fn decide(core: &Arc<Core>, seq: Seq, value: Bytes) {
+    // BEGIN SOLUTION: todo!("lab 3A: learn the chosen value and tell every other peer")
     let done = {
         let mut state = core.state.lock();
         state.learn(seq, &value);
@@ -211,4 +216,5 @@ fn decide(core: &Arc<Core>, seq: Seq, value: Bytes) {
             }
         });
     }
+    // END SOLUTION
 }

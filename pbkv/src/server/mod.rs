@@ -52,8 +52,10 @@ use viewservice::View;
 use crate::common::{ClientOp, Forward, KvEnd, KvError, KvReply, Op, PbKv, PbKvClient, Snapshot};
 use crate::storage;
 
+// BEGIN SOLUTION
 #[cfg(test)]
 mod tests;
+// END SOLUTION
 mod views;
 
 /// A running key/value server: the handle a test keeps. Cheap to clone.

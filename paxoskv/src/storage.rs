@@ -23,6 +23,12 @@ pub(crate) const SAVE_EVERY: Seq = 8;
 /// most about this many bytes that no disk holds (and so cannot forget).
 pub(crate) const SAVE_BYTES: usize = 1 << 20;
 
+/// Whether a snapshot is due (**K4**): [`SAVE_EVERY`] instances or [`SAVE_BYTES`] of values
+/// applied since the last one, which holds the prefix `0..saved`; the state holds `0..next`.
+pub(crate) fn snapshot_due(next: Seq, saved: Seq, unsaved_bytes: usize) -> bool {
+    next.saturating_sub(saved) >= SAVE_EVERY || unsaved_bytes >= SAVE_BYTES
+}
+
 /// The replicated state as it is saved: the result of applying instances `0..next`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Saved {
@@ -63,4 +69,21 @@ pub(crate) fn write(
     // Strings, numbers and maps: postcard cannot fail on them.
     let bytes = postcard::to_allocvec(&SavedRef { next, data, last }).unwrap_or_default();
     disk.write(STATE_FILE, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_is_due_after_so_many_instances_or_so_many_bytes() {
+        assert!(!snapshot_due(20, 20, 0), "nothing applied");
+        assert!(!snapshot_due(27, 20, SAVE_BYTES - 1), "below both bounds");
+        assert!(snapshot_due(28, 20, 0), "SAVE_EVERY instances");
+        assert!(snapshot_due(21, 20, SAVE_BYTES), "SAVE_BYTES of values");
+        assert!(
+            !snapshot_due(3, 4, 0),
+            "a snapshot installed ahead of the state"
+        );
+    }
 }

@@ -38,7 +38,7 @@ use crate::common::{
     ClientOp, KvEnd, KvError, KvPaxos, KvPaxosClient, KvReply, Op, OpKind, Snapshot,
 };
 use crate::links::Links;
-use crate::storage::{self, SAVE_BYTES, SAVE_EVERY};
+use crate::storage;
 
 mod catchup;
 
@@ -200,7 +200,7 @@ impl KvServer {
     async fn save_if_due(&self) {
         let due = {
             let state = self.inner.state.lock();
-            state.next - state.saved >= SAVE_EVERY || state.unsaved_bytes >= SAVE_BYTES
+            storage::snapshot_due(state.next, state.saved, state.unsaved_bytes)
         };
         if due {
             self.save().await;

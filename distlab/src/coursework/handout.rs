@@ -1,10 +1,11 @@
 //! `distlab handout`: the student repository, made from the staff's workspace.
 //!
 //! The handout holds every file of the workspace (but version control and build output)
-//! except the staff-only files of every lab; in the student files of the labs handed out,
-//! each solution region is replaced by its stub, and those labs' crate roots allow unused
-//! code (a skeleton leaves parameters and helpers unused). Labs not handed out keep their
-//! solution: a course that hands out `pbkv` alone gives the view service it builds on.
+//! except the staff-only files of the labs handed out; in their student files, each
+//! solution region is replaced by its stub, and their crate roots allow unused code (a
+//! skeleton leaves parameters and helpers unused). Labs not handed out keep their solution
+//! and all their tests: a course that hands out `pbkv` alone gives the view service it
+//! builds on.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -76,7 +77,7 @@ impl Handout {
             labs: handed,
         };
         for path in files {
-            if all.iter().any(|m| m.is_staff_only(&path)) {
+            if handout.labs.iter().any(|m| m.is_staff_only(&path)) {
                 continue;
             }
             let content = handout.content_of(&path, &all)?;
@@ -104,11 +105,15 @@ impl Handout {
     }
 
     /// What the handout holds for `path`: a handed-out lab's student file cut, any other
-    /// file as it is (checked for stray regions if it is Rust).
+    /// file as it is (a lab's Rust files checked for stray regions; files outside the labs,
+    /// such as a test fixture with regions of its own, are not the labs' solution).
     fn content_of(&mut self, path: &str, all: &[Manifest]) -> Result<Content, CourseError> {
         let handed = self.labs.iter().any(|m| m.is_student_file(path));
         let student = all.iter().any(|m| m.is_student_file(path));
-        if !path.ends_with(".rs") {
+        let in_lab = all
+            .iter()
+            .any(|m| path.starts_with(&format!("{}/", m.lab.name())));
+        if !path.ends_with(".rs") || !in_lab {
             return Ok(Content::Same);
         }
         let text = read_text(&self.root, path)?;

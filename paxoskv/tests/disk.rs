@@ -82,3 +82,35 @@ fn a_killed_server_answers_nothing_until_restarted() {
         check(&mut ck, "a", "1").await;
     });
 }
+
+/// K4: a snapshot is written every so many instances or so many bytes of values, not for
+/// every operation: one small Put leaves no snapshot yet, and a Put of a megabyte makes the
+/// server that ran it write one before it answers (so the log need not keep the megabyte).
+#[test]
+fn snapshots_follow_the_bytes_applied_not_each_operation() {
+    /// What the snapshot file of node `name` holds, in bytes (0: none yet).
+    fn snapshot_bytes(net: &Network, name: &str) -> usize {
+        net.disk(name)
+            .read("kv-state")
+            .ok()
+            .flatten()
+            .map_or(0, |b| b.len())
+    }
+    const MEGABYTE: usize = 1 << 20;
+    sim::run(|net: Network| async move {
+        let (names, _servers) = cluster(&net, "snap", 3);
+        let mut ck = clerk_of(&net, "ck", &names, &[0]);
+        ck.put("small", "x").await;
+        assert_eq!(
+            snapshot_bytes(&net, &names[0]),
+            0,
+            "a snapshot was written for one small Put"
+        );
+        ck.put("big", &"v".repeat(MEGABYTE)).await;
+        let saved = snapshot_bytes(&net, &names[0]);
+        assert!(
+            saved >= MEGABYTE,
+            "after a Put of {MEGABYTE} bytes the server's snapshot holds {saved} bytes"
+        );
+    });
+}

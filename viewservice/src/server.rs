@@ -134,6 +134,7 @@ impl ViewServer {
 impl State {
     /// Handles one ping from `me` who knows view `viewnum` (V1, V2, V4), then tries to move on.
     fn ping(&mut self, me: &str, viewnum: u64, now: Instant) -> View {
+        // BEGIN SOLUTION: todo!("lab 2A: note who pinged and what it knows (V1 first primary, V2 acknowledgement, V4 restart), then move on if a change is due; return the current view")
         let seen = self.servers.entry(me.to_owned()).or_insert(Seen {
             last_ping: now,
             pinged_view: false,
@@ -163,17 +164,21 @@ impl State {
             self.advance(now);
         }
         self.view.clone()
+        // END SOLUTION
     }
 
     /// A server that may keep (or take) a role: alive and not restarted.
     fn usable(&self, name: &str, now: Instant) -> bool {
+        // BEGIN SOLUTION: todo!("lab 2A: whether this server may keep or take a role: heard from within DEAD_TIME, and not restarted out of the current view (V4, V5)")
         self.servers
             .get(name)
             .is_some_and(|s| !s.restarted && now.duration_since(s.last_ping) < DEAD_TIME)
+        // END SOLUTION
     }
 
     /// Moves to the next view if one is needed and allowed (V2, V3, V5).
     fn advance(&mut self, now: Instant) {
+        // BEGIN SOLUTION: todo!("lab 2A: move to the next view if the current one is acknowledged and a change is due (V2, V3, V5)")
         if self.view.viewnum == 0 || !self.acked {
             return; // V2 (view 0 has no primary to wait for: V1 makes view 1)
         }
@@ -219,16 +224,20 @@ impl State {
         if (&next.primary, &next.backup) != (&old.primary, &old.backup) {
             self.enter(next);
         }
+        // END SOLUTION
     }
 
-    /// Makes `view` current, not yet acknowledged.
+    /// Makes `view` current, not yet acknowledged. Whoever restarted out of the old view's
+    /// roles is from now on just an idle server (V4: it may be chosen again later).
     fn enter(&mut self, view: View) {
+        // BEGIN SOLUTION: todo!("lab 2A: make this view current, not yet acknowledged; a server that restarted out of the old roles is idle again")
         self.view = view;
         self.acked = false;
         // Whoever restarted out of the old roles is now just an idle server.
         for seen in self.servers.values_mut() {
             seen.restarted = false;
         }
+        // END SOLUTION
     }
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{distlab, fixture, tempdir};
+use common::{copy_tree, distlab, fixture, tempdir};
 use std::path::Path;
 
 /// The fixture's solution line, which must never reach a student.
@@ -196,21 +196,6 @@ fn autograde(bundle: &Path, root: &Path, submission: &Path) -> serde_json::Value
     let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
     check_gradescope_format(&json);
     json
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("a directory");
-    for entry in std::fs::read_dir(from).expect("a directory").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_name() == "target" {
-            continue;
-        }
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("a copy");
-        }
-    }
 }
 
 /// The score and output of test `name` ("paxos adds") in `json`.

@@ -151,15 +151,15 @@ impl Handout {
         }
         for (path, content) in &self.files {
             let to = out.join(path);
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(io(parent))?;
-            }
             match content {
-                // A copy keeps the file's permissions (scripts stay executable).
-                Content::Same => std::fs::copy(self.root.join(path), &to)
-                    .map(|_| ())
-                    .map_err(io(&to))?,
-                Content::Text(text) => std::fs::write(&to, text).map_err(io(&to))?,
+                Content::Same => tree::copy_file(&self.root.join(path), &to)
+                    .map_err(|(path, e)| CourseError::Io(path, e))?,
+                Content::Text(text) => {
+                    if let Some(parent) = to.parent() {
+                        std::fs::create_dir_all(parent).map_err(io(parent))?;
+                    }
+                    std::fs::write(&to, text).map_err(io(&to))?;
+                }
             }
         }
         Ok(())

@@ -19,6 +19,31 @@ pub fn files(root: &Path) -> std::io::Result<Vec<String>> {
     Ok(found)
 }
 
+/// Copies the files of the workspace `from` (as [`files`] lists them) into `to`, keeping
+/// their permissions (scripts stay executable).
+///
+/// # Errors
+/// If a file cannot be read or written; the error names the path.
+pub fn copy(from: &Path, to: &Path) -> Result<(), (std::path::PathBuf, std::io::Error)> {
+    for path in files(from).map_err(|e| (from.to_owned(), e))? {
+        copy_file(&from.join(&path), &to.join(&path))?;
+    }
+    Ok(())
+}
+
+/// Copies one file, making the folders it goes into.
+///
+/// # Errors
+/// If it cannot be read or written; the error names the path.
+pub fn copy_file(from: &Path, to: &Path) -> Result<(), (std::path::PathBuf, std::io::Error)> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| (parent.to_owned(), e))?;
+    }
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| (to.to_owned(), e))
+}
+
 fn walk(dir: &Path, prefix: &str, found: &mut Vec<String>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;

@@ -111,13 +111,7 @@ pub fn write_bundle(
     if out.exists() && std::fs::read_dir(out).map_err(io(out))?.next().is_some() {
         return Err(CourseError::NotEmpty(out.to_owned()));
     }
-    for path in tree::files(staff).map_err(io(staff))? {
-        let to = out.join("staff").join(&path);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        std::fs::copy(staff.join(&path), &to).map_err(io(&to))?;
-    }
+    tree::copy(staff, &out.join("staff")).map_err(|(path, e)| CourseError::Io(path, e))?;
     let labs: Vec<&str> = settings.labs.iter().map(|l| l.name()).collect();
     let partial = if settings.partial { " --partial" } else { "" };
     let grade = format!(

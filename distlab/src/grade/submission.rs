@@ -88,13 +88,7 @@ pub fn assemble(staff: &Path, submission: &Path, labs: &[Lab]) -> Result<Assembl
         .prefix("distlab-grade-")
         .tempdir()
         .map_err(io(&std::env::temp_dir()))?;
-    for path in tree::files(staff).map_err(io(staff))? {
-        let to = dir.path().join(&path);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        std::fs::copy(staff.join(&path), &to).map_err(io(&to))?;
-    }
+    tree::copy(staff, dir.path()).map_err(|(path, e)| fail(CourseError::Io(path, e)))?;
     let mut assembled = Assembled {
         dir,
         ignored: Vec::new(),

@@ -31,24 +31,15 @@ pub fn tempdir() -> tempfile::TempDir {
 
 /// Copies the fixture workspace `name` (under `tests/fixtures`) to `to`.
 pub fn fixture(name: &str, to: &Path) {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).expect("a directory");
-        for entry in std::fs::read_dir(from)
-            .expect("a fixture directory")
-            .flatten()
-        {
-            let target = to.join(entry.file_name());
-            if entry.path().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).expect("a copy");
-            }
-        }
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    copy_tree(&from, to);
+}
+
+/// Copies the files of the tree `from` into `to`, but version control and build output.
+pub fn copy_tree(from: &Path, to: &Path) {
+    if let Err((path, e)) = distlab::coursework::tree::copy(from, to) {
+        panic!("cannot copy {}: {e}", path.display());
     }
-    copy(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-        to,
-    );
 }

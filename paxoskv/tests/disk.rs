@@ -84,8 +84,8 @@ fn a_killed_server_answers_nothing_until_restarted() {
 }
 
 /// K4: a snapshot is written every so many instances or so many bytes of values, not for
-/// every operation: one small Put leaves no snapshot yet, and a Put of a megabyte makes the
-/// server that ran it write one before it answers (so the log need not keep the megabyte).
+/// every operation: one small Put leaves no snapshot yet, and an Append or a Put of a megabyte
+/// makes the server that ran it write one before it answers (so the log need not keep it).
 #[test]
 fn snapshots_follow_the_bytes_applied_not_each_operation() {
     /// What the snapshot file of node `name` holds, in bytes (0: none yet).
@@ -106,11 +106,17 @@ fn snapshots_follow_the_bytes_applied_not_each_operation() {
             0,
             "a snapshot was written for one small Put"
         );
-        ck.put("big", &"v".repeat(MEGABYTE)).await;
+        ck.append("big", &"v".repeat(MEGABYTE)).await;
         let saved = snapshot_bytes(&net, &names[0]);
         assert!(
             saved >= MEGABYTE,
-            "after a Put of {MEGABYTE} bytes the server's snapshot holds {saved} bytes"
+            "after an Append of {MEGABYTE} bytes the server's snapshot holds {saved} bytes"
+        );
+        ck.put("big2", &"w".repeat(MEGABYTE)).await;
+        let saved = snapshot_bytes(&net, &names[0]);
+        assert!(
+            saved >= 2 * MEGABYTE,
+            "after a Put of {MEGABYTE} bytes more the server's snapshot holds {saved} bytes"
         );
     });
 }

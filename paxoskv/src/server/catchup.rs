@@ -10,6 +10,7 @@ use crate::common::{KvError, Snapshot};
 impl KvServer {
     /// The snapshots of the other servers that are ready (one request each, at once).
     async fn snapshots(&self) -> Vec<Snapshot> {
+        // BEGIN SOLUTION: todo!("lab 3B: ask every other server for its state, all at once; keep the ready ones")
         let inner = &self.inner;
         let calls = (0..inner.servers.len())
             .filter(|&i| i != inner.me)
@@ -23,12 +24,14 @@ impl KvServer {
             .filter_map(Result::ok)
             .filter(|s| s.ready)
             .collect()
+        // END SOLUTION
     }
 
     /// Replaces this server's state by `snapshot` if the snapshot is further along the log
     /// (**K1**: it is the state of a longer prefix of the same log), and saves it (**K5**).
     /// True if it did.
     async fn install(&self, snapshot: Snapshot) -> bool {
+        // BEGIN SOLUTION: todo!("lab 3B: take the snapshot's state if it is further along the log, and save it (K1, K5)")
         {
             let mut state = self.inner.state.lock();
             if snapshot.next <= state.next {
@@ -40,16 +43,19 @@ impl KvServer {
         }
         self.save().await;
         true
+        // END SOLUTION
     }
 
     /// State transfer for a lagging server: installs the most advanced snapshot of the
     /// others if it is ahead. True if it was.
     async fn transfer(&self) -> bool {
+        // BEGIN SOLUTION: todo!("lab 3B: install the most advanced snapshot of the others if it is ahead")
         let best = self.snapshots().await.into_iter().max_by_key(|s| s.next);
         match best {
             Some(best) => self.install(best).await,
             None => false,
         }
+        // END SOLUTION
     }
 
     /// [`Self::transfer`] for a client's request: given up at the request's `deadline`
@@ -66,6 +72,7 @@ impl KvServer {
 
     /// State transfer after a restart (see [`KvServer::restart`]).
     pub(super) async fn recover(self) {
+        // BEGIN SOLUTION: todo!("lab 3B: after a restart without a disk, copy the state of n - n/2 ready servers, abstain up to the highest instance they know, apply up to it, then serve")
         let n = self.inner.servers.len();
         let needed = n - n / 2;
         tokio::time::sleep(QUIET).await;
@@ -97,5 +104,6 @@ impl KvServer {
             let wait = self.inner.net.rng().random_range(50..150);
             tokio::time::sleep(Duration::from_millis(wait)).await;
         }
+        // END SOLUTION
     }
 }

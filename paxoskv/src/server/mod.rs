@@ -124,7 +124,11 @@ impl KvServer {
     /// If `me` is not an index of `servers` (a programming error).
     pub fn restart(net: &Network, servers: &[String], me: usize) -> KvServer {
         let server = KvServer::make(net, servers, me, false);
+        // BEGIN SOLUTION
+        // STUB: // lab 3B: its acceptor may have voted in any instance before the crash: it must
+        // STUB: // vote in none until the recovery says up to where (see above).
         server.inner.px.abstain_through(Seq::MAX);
+        // END SOLUTION
         net.add_server(&servers[me], server.clone().serve());
         let recovering = server.clone();
         net.spawn(&servers[me], async move { recovering.recover().await });
@@ -176,6 +180,7 @@ impl KvServer {
     /// Writes and syncs a snapshot if something was applied since the last, then says
     /// `done` with what it holds (**K5**).
     async fn save(&self) {
+        // BEGIN SOLUTION: todo!("lab 3B: if something was applied since the last snapshot, write and sync a snapshot of it, then say done for what it holds (K5)")
         let next = {
             let mut state = self.inner.state.lock();
             if state.next <= state.saved {
@@ -194,6 +199,7 @@ impl KvServer {
         state.saved = state.saved.max(next);
         drop(state);
         self.inner.px.done(next.saturating_sub(1));
+        // END SOLUTION
     }
 
     /// Saves if enough was applied since the last snapshot.
@@ -248,6 +254,7 @@ impl KvServer {
 
     /// Runs `op` through the log and returns its reply (**K2**: at most once).
     async fn run(&self, op: ClientOp) -> KvReply {
+        // BEGIN SOLUTION: todo!("lab 3B: put the operation in a free log instance and apply the log up to it; answer its reply, the kept reply of a resend, or why not (K2)")
         let deadline = tokio::time::Instant::now() + AGREEMENT_TIMEOUT;
         let px = &self.inner.px;
         loop {
@@ -275,6 +282,7 @@ impl KvServer {
             // tries the next free instance.
             self.catch_up(seq, deadline).await?;
         }
+        // END SOLUTION
     }
 
     /// Applies every instance up to `upto`, filling holes with no-ops (**K3**). If an
@@ -282,6 +290,7 @@ impl KvServer {
     /// state of a server that is further along (the servers that applied it may have
     /// forgotten it, or lost its decision in a restart).
     async fn catch_up(&self, upto: Seq, deadline: tokio::time::Instant) -> Result<(), KvError> {
+        // BEGIN SOLUTION: todo!("lab 3B: apply every instance up to upto in order, proposing no-ops in holes (K3); copy the state of a server further along if an instance was forgotten or stays undecided")
         let px = &self.inner.px;
         let mut wait = POLL_MIN;
         let mut stalled_since = tokio::time::Instant::now();
@@ -322,11 +331,13 @@ impl KvServer {
                 }
             }
         }
+        // END SOLUTION
     }
 
     /// Applies instance `seq` if it is the next one (another request of this server may have
     /// applied it meanwhile) (**K1**, **K2**); `done` waits for a snapshot (**K5**).
     fn apply(&self, seq: Seq, op: Op) {
+        // BEGIN SOLUTION: todo!("lab 3B: apply the instance if it is the next one, each clerk operation once, keeping its reply (K1, K2)")
         let mut state = self.inner.state.lock();
         if state.next != seq {
             return;
@@ -354,6 +365,7 @@ impl KvServer {
             }
         }
         state.next = seq.saturating_add(1);
+        // END SOLUTION
     }
 }
 
@@ -375,6 +387,7 @@ impl KvPaxos for KvServer {
     }
 
     async fn snapshot(self, _: Context) -> Snapshot {
+        // BEGIN SOLUTION: todo!("lab 3B: this server's state, for a server that lacks it; the default while not ready")
         let state = self.inner.state.lock();
         if !state.ready {
             return Snapshot::default();
@@ -386,5 +399,6 @@ impl KvPaxos for KvServer {
             data: state.data.clone(),
             last: state.last.clone(),
         }
+        // END SOLUTION
     }
 }

@@ -71,7 +71,13 @@ impl Clerk {
 
     /// Sends the operation until the primary carries it out. Never gives up: as in the lab,
     /// a clerk waits for the service to recover.
+    ///
+    /// Each new operation takes the clerk's next sequence number; every resend of it keeps
+    /// that number (P4). The clerk asks the view service for the primary only when it has
+    /// none cached; a refusal or no answer drops the cached primary. It sleeps
+    /// [`RETRY_INTERVAL`] after each failed attempt.
     async fn run(&mut self, op: Op) -> String {
+        // BEGIN SOLUTION: todo!("lab 2B: number the operation and send it to the cached primary until it is carried out, asking the view service again after a refusal or silence; never give up")
         self.seq += 1;
         let op = ClientOp {
             client: self.id,
@@ -97,6 +103,7 @@ impl Clerk {
             }
             tokio::time::sleep(RETRY_INTERVAL).await;
         }
+        // END SOLUTION
     }
 
     fn server(&mut self, name: &str) -> PbKvClient<KvEnd> {

@@ -121,6 +121,7 @@ impl PbServer {
     pub fn start(net: &Network, name: &str, vs: &str) -> PbServer {
         let disk = net.disk(name);
         let (status, store) = match storage::load(&disk) {
+            // BEGIN SOLUTION: Some(copy) => todo!("lab 2B: resume as the copy on disk (P7): its view, map and duplicate table, and the status a server that held that copy had"),
             Some(copy) => (
                 Status {
                     saved_view: copy.view.viewnum,
@@ -136,6 +137,7 @@ impl PbServer {
                     applied: copy.applied,
                 },
             ),
+            // END SOLUTION
             None => (Status::default(), Store::default()),
         };
         let shared = Arc::new(Shared {
@@ -185,7 +187,15 @@ impl Shared {
 
     /// As primary, makes sure the backup of the current view holds our state (P2). The
     /// caller holds the store lock, so nothing changes between the copy and its install.
+    ///
+    /// `WrongServer` if we are not the primary of our view or hold no real copy (P3, P5).
+    /// With no backup, or one already synced for this view, there is nothing to do. Else
+    /// the backup gets a [`Snapshot`] (the view, the map and the duplicate table); once it
+    /// installed it, `backup_synced` says so (if our view is still that one). The backup's
+    /// refusal is passed through (`WrongServer`: it knows a newer view; `NotReady`: the view
+    /// service has not seen it since its start); no answer is `NotReady`.
     async fn sync_backup(&self, store: &mut Store) -> Result<(), KvError> {
+        // BEGIN SOLUTION: todo!("lab 2B: as primary, with the store lock held: make sure the backup of the current view holds our whole state, transferring it if it does not yet (P2, P3, P5)")
         let view = {
             let status = self.status.lock();
             if !status.view.is_primary(&self.me) || !status.initialized {
@@ -222,10 +232,21 @@ impl Shared {
             Ok(Err(refused)) => Err(refused),
             Err(_) => Err(KvError::NotReady),
         }
+        // END SOLUTION
     }
 
     /// A client's operation: only the primary of the view it knows carries it out.
+    ///
+    /// Under the store lock for the whole operation (P1): `WrongServer` if we are not the
+    /// primary (a backup refuses clients), `NotReady` if we hold no real copy or the view
+    /// service has not seen us since our start (P5). A duplicate Put or Append answers
+    /// `Ok("")` at once (P4: the backup applied it too). With a backup: sync it, then
+    /// forward the operation; if the forward's outcome is unknown or the backup is not
+    /// synced, it gets our whole state again before the next operation and the client hears
+    /// `NotReady` (P2); any other refusal is `WrongServer` (P3). Then apply the operation,
+    /// save a write before answering (P7, `NotReady` if that fails), and answer its result.
     async fn execute(&self, op: ClientOp) -> KvReply {
+        // BEGIN SOLUTION: todo!("lab 2B: as primary of the view we know: refuse, or answer a duplicate, or sync the backup, forward the operation to it, then apply it and save (P1-P5, P7)")
         let mut store = self.store.lock().await;
         let view = {
             let status = self.status.lock();
@@ -271,11 +292,14 @@ impl Shared {
             self.save(&store).await.map_err(|_| KvError::NotReady)?; // P7
         }
         Ok(reply)
+        // END SOLUTION
     }
 
     /// Saves `store` as this server's copy, with the view it holds it for (P7). The caller
-    /// holds the store lock, so no change is seen before it is durable.
+    /// holds the store lock, so no change is seen before it is durable. Once saved,
+    /// `saved_view` covers that view (it only grows).
     async fn save(&self, store: &Store) -> Result<(), labrpc::DiskError> {
+        // BEGIN SOLUTION: todo!("lab 2B: write the store, with the view we hold it for, to the node's disk (storage::save); then note that view as saved (P7)")
         let (view, synced_as_backup) = {
             let status = self.status.lock();
             (status.view.clone(), status.synced_as_backup)
@@ -291,10 +315,17 @@ impl Shared {
         let mut status = self.status.lock();
         status.saved_view = status.saved_view.max(view.viewnum);
         Ok(())
+        // END SOLUTION
     }
 
     /// As backup: applies the primary's operation if we hold its state for its view (P1-P3).
+    ///
+    /// The check comes before waiting for the store lock (P6: that lock may be held by our
+    /// own call to the very server that sends this) and again once we hold it (the view may
+    /// have changed meanwhile). A write we applied but could not save answers `NotSynced`,
+    /// so that the primary transfers its state again (P2, P7).
     async fn forward(&self, args: Forward) -> KvReply {
+        // BEGIN SOLUTION: todo!("lab 2B: as backup: check the sender's view before and after waiting for the store (P6), apply the operation and save it (P1-P3, P7)")
         // P6: refuse a stale primary before waiting for the store, which may be held by our
         // own call to that very server.
         self.check_forward(&args)?;
@@ -306,10 +337,12 @@ impl Shared {
             return Err(KvError::NotSynced);
         }
         Ok(reply)
+        // END SOLUTION
     }
 
     /// Whether we may apply a forward of `args.viewnum` as its backup (P2, P3).
     fn check_forward(&self, args: &Forward) -> Result<(), KvError> {
+        // BEGIN SOLUTION: todo!("lab 2B: whether we may apply a forward of this view as its backup: WrongServer if the view is over, NotSynced if we hold no copy for it (P2, P3)")
         let status = self.status.lock();
         if status.view.viewnum > args.viewnum {
             return Err(KvError::WrongServer); // P3: the sender's view is over
@@ -318,11 +351,18 @@ impl Shared {
             return Err(KvError::NotSynced); // P2
         }
         Ok(())
+        // END SOLUTION
     }
 
     /// As new backup: installs the primary's whole state (P2), if the view service has seen
     /// us since our start (P5) and the primary's view is not older than ours.
+    ///
+    /// Checked before waiting for the store lock (P6, as in `forward`) and again under it.
+    /// Installing takes the map and the duplicate table, makes us a real copy synced for
+    /// the snapshot's view, and adopts that view (a genuine one, no older than ours). Saved
+    /// before answering (P7, `NotReady` if that fails).
     async fn transfer(&self, snapshot: Snapshot) -> Result<(), KvError> {
+        // BEGIN SOLUTION: todo!("lab 2B: as new backup: check the snapshot's view before and after waiting for the store (P6), install the map and the duplicate table, save (P2, P5, P7)")
         self.check_transfer(&snapshot.view, &self.status.lock())?; // P6, as in `forward`
         let mut store = self.store.lock().await;
         {
@@ -335,10 +375,12 @@ impl Shared {
             status.view = snapshot.view; // a genuine view, no older than ours: adopt it
         }
         self.save(&store).await.map_err(|_| KvError::NotReady) // P7
+        // END SOLUTION
     }
 
     /// Whether we may install a primary's state for `view` as its backup (P2, P5).
     fn check_transfer(&self, view: &View, status: &Status) -> Result<(), KvError> {
+        // BEGIN SOLUTION: todo!("lab 2B: whether we may install a primary's state for this view: NotReady before the view service saw a non-zero ping (P5), WrongServer for an older view or one we are not the backup of")
         if !status.ready {
             return Err(KvError::NotReady);
         }
@@ -346,20 +388,26 @@ impl Shared {
             return Err(KvError::WrongServer);
         }
         Ok(())
+        // END SOLUTION
     }
 }
 
 impl Store {
+    /// Whether `op` is a Put or Append its clerk already had applied (P4): its sequence
+    /// number is not above the clerk's last applied one. A Get is never a duplicate.
     fn is_duplicate(&self, op: &ClientOp) -> bool {
+        // BEGIN SOLUTION: todo!("lab 2B: whether this is a Put or Append this clerk already had applied (P4)")
         !matches!(op.op, Op::Get { .. })
             && self
                 .applied
                 .get(&op.client)
                 .is_some_and(|&seq| seq >= op.seq)
+        // END SOLUTION
     }
 
     /// Applies `op` (at most once for Put and Append, P4) and returns its result.
     fn apply(&mut self, op: &ClientOp) -> String {
+        // BEGIN SOLUTION: todo!("lab 2B: apply the operation, a Put or Append at most once (P4), and return its result")
         if self.is_duplicate(op) {
             return String::new();
         }
@@ -372,6 +420,7 @@ impl Store {
         }
         self.applied.insert(op.client, op.seq);
         String::new()
+        // END SOLUTION
     }
 }
 

@@ -31,7 +31,12 @@ impl Shared {
     /// the view (P7), so a restart never brings back an older view in which we served alone.
     /// `None`: skip this ping (the first primary waits one tick for its copy to be saved:
     /// view 1 has no "alive, not acknowledging" number).
+    ///
+    /// A primary whose backup holds its state but whose disk does not yet hold the view
+    /// starts one background save (under the store lock; `saving` says one is under way).
+    /// Until the view is acknowledgeable it pings any other non-zero number.
     pub(super) fn ping_viewnum(self: &Arc<Self>) -> Option<u64> {
+        // BEGIN SOLUTION: todo!("lab 2B: the number to ping with: 0 until the view service answered, the view's number as primary only once the backup holds our state and the disk the view (P2, P5, P7); None skips a ping")
         let mut status = self.status.lock();
         if !status.heard {
             return Some(0);
@@ -58,10 +63,19 @@ impl Shared {
         } else {
             None
         }
+        // END SOLUTION
     }
 
     /// Takes in a view from the view service's answer to a ping of `pinged`.
+    ///
+    /// The view service has now heard us (`heard`), and if we pinged a non-zero number it
+    /// has seen us since our start (`ready`, P5). A newer view replaces ours; being named
+    /// primary of view 1 starts the (empty) state (P5: the very first primary). A primary
+    /// holding a real copy, in a view whose backup is not yet synced for it, starts one
+    /// background transfer (`sync_backup` under the store lock; `transferring` says one is
+    /// under way).
     fn learn(self: &Arc<Self>, view: View, pinged: u64) {
+        // BEGIN SOLUTION: todo!("lab 2B: take in the view service's answer to a ping (P5), and start a transfer if we are the primary and the backup does not hold our state (P2)")
         let mut status = self.status.lock();
         status.heard = true;
         status.ready |= pinged != 0;
@@ -85,5 +99,6 @@ impl Shared {
                 me.status.lock().transferring = false;
             });
         }
+        // END SOLUTION
     }
 }

@@ -258,12 +258,14 @@ impl Durations {
     /// How long a task runs before it gets a backup; `None` before any execution completed,
     /// or if that time is past what a `Duration` holds.
     fn backup_after(&self, times_mean: f64) -> Option<Duration> {
+        // BEGIN SOLUTION: todo!("lab 1: times_mean times the mean duration of the completed executions; None before one completed or past what a Duration holds; never a panic")
         if self.count == 0 {
             return None;
         }
         let mean = (self.total / self.count).as_secs_f64();
         // `max` also turns NaN into 0: a nonsense factor backs up at once, never panics.
         Duration::try_from_secs_f64(mean * times_mean.max(0.0)).ok()
+        // END SOLUTION
     }
 }
 
@@ -385,6 +387,7 @@ impl Master {
         report: &mut JobReport,
         observer: &mut dyn FnMut(&Event),
     ) -> Result<(), JobError> {
+        // BEGIN SOLUTION: todo!("lab 1: hand the phase's tasks to idle workers and wait for their calls; put back the tasks of failed calls and dead workers, back up stragglers, until every task is done (see the module docs)")
         let Some(phase) = tasks.first().map(|t| t.task.phase()) else {
             return Ok(());
         };
@@ -567,12 +570,14 @@ impl Master {
             }
         }
         Ok(())
+        // END SOLUTION
     }
 
     /// Connects to workers that registered and are neither in the pool nor being connected
     /// to: at once on a simulated network; on TCP, by starting a connection that the
     /// scheduler's loop picks up when it is made (or given up).
     fn absorb_registrations(&mut self, observer: &mut dyn FnMut(&Event)) {
+        // BEGIN SOLUTION: todo!("lab 1: connect to every registered worker neither in the pool nor being connected to; on TCP beside the scheduling, at most MAX_CONNECTING at once")
         let announced = std::mem::take(&mut *self.registry.announced.lock());
         for worker in announced {
             if self.pool.contains_key(&worker) || self.connecting_to.contains(&worker) {
@@ -600,10 +605,12 @@ impl Master {
                 }
             }
         }
+        // END SOLUTION
     }
 
     /// Adds `worker`, reached by `end`, to the pool.
     fn join(&mut self, worker: String, end: WorkerEnd, observer: &mut dyn FnMut(&Event)) {
+        // BEGIN SOLUTION: todo!("lab 1: add the worker to the pool, with an end of its own for pings (ping_timeout)")
         let mut pings = end.clone();
         pings.set_timeout(Some(self.config.ping_timeout));
         self.pool.insert(
@@ -616,6 +623,7 @@ impl Master {
             },
         );
         observer(&Event::WorkerJoined { worker });
+        // END SOLUTION
     }
 }
 
@@ -642,6 +650,7 @@ enum Candidate {
 /// The running task to back up: the earliest started among those with one execution, once
 /// it has run for `backup_after`.
 fn backup_candidate(state: &[TaskState], backup_after: Duration) -> Candidate {
+    // BEGIN SOLUTION: todo!("lab 1: the earliest started of the running tasks with one execution, once it has run for backup_after (or when it will have)")
     let first = state
         .iter()
         .enumerate()
@@ -653,6 +662,7 @@ fn backup_candidate(state: &[TaskState], backup_after: Duration) -> Candidate {
         Some((started, _)) => Candidate::At(started + backup_after),
         None => Candidate::None,
     }
+    // END SOLUTION
 }
 
 /// Sleeps until `due`; never returns if there is none.
@@ -672,6 +682,7 @@ async fn execute(
     args: TaskArgs,
     config: MasterConfig,
 ) -> (String, usize, Outcome, Duration) {
+    // BEGIN SOLUTION: todo!("lab 1: call do_task on the worker, raced against a ping every ping_interval; Silent after dead_after missed pings in a row")
     let begun = Instant::now();
     let call = async {
         let reply = tasks.do_task(labrpc::context(), args).await;
@@ -696,6 +707,7 @@ async fn execute(
         outcome = watchdog => outcome,
     };
     (worker, index, outcome, begun.elapsed())
+    // END SOLUTION
 }
 
 #[cfg(test)]

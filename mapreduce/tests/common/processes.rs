@@ -1,5 +1,8 @@
-//! Helpers for driving `mapreduce` processes on loopback, shared by `tests/processes.rs` and
-//! `benches/wordcount.rs` (each includes this file by path).
+//! Helpers for driving `mapreduce` processes on loopback and reading the master's log,
+//! shared by `tests/processes.rs`, `tests/log_lines.rs` and `benches/wordcount.rs` (each
+//! includes this file by path).
+#![allow(dead_code)] // each includer uses part of it
+#![allow(clippy::disallowed_methods)] // a thread reads a real process's output
 
 use std::io::{BufRead, BufReader};
 use std::process::ChildStderr;
@@ -42,4 +45,29 @@ pub fn master_addr(first: &str) -> String {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_owned()
+}
+
+/// What a line of the master's `--verbose` log says about a task execution.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    Started,
+    Done,
+    Failed,
+}
+
+/// `(what, "phase task", worker)` of a log line about a task, as `describe` in `main.rs`
+/// writes it: "map task 3 started on ADDR", "... done by ADDR", "... failed on ADDR: why".
+pub fn parse(line: &str) -> Option<(Line, String, String)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let [phase, "task", task, verb, preposition, worker, ..] = words[..] else {
+        return None;
+    };
+    let what = match (verb, preposition) {
+        ("started", "on") => Line::Started,
+        ("done", "by") => Line::Done,
+        ("failed", "on") => Line::Failed,
+        _ => return None,
+    };
+    let worker = worker.trim_end_matches(':').to_owned();
+    Some((what, format!("{phase} {task}"), worker))
 }

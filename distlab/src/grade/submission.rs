@@ -111,19 +111,24 @@ pub fn assemble(staff: &Path, submission: &Path, labs: &[Lab]) -> Result<Assembl
             std::fs::write(&to, stub).map_err(io(&to))?;
         }
     }
+    // What a student may have been given: the handout of every lab (a course hands them all
+    // out) or, for a lab not handed out, the staff's file (a course that hands out some).
+    let every_lab = Handout::make(staff, &[]).map_err(fail)?;
+    let any_student_file = |path: &str| every_lab.labs.iter().any(|m| m.is_student_file(path));
     for path in tree::files(submission).map_err(io(submission))? {
-        if student.contains(&&path) {
+        if student.contains(&&path) || any_student_file(&path) {
             continue;
         }
-        let same = match handout.files.get(&path) {
-            None => false,
+        let as_handed_out = match every_lab.files.get(&path) {
             Some(Content::Text(text)) => same_bytes(&submission.join(&path), text.as_bytes()),
-            Some(Content::Same) => {
-                let expected = std::fs::read(staff.join(&path)).map_err(io(&staff.join(&path)))?;
-                same_bytes(&submission.join(&path), &expected)
-            }
+            _ => false,
         };
-        if !same {
+        let staff_file = staff.join(&path);
+        let as_staff = staff_file.is_file() && {
+            let expected = std::fs::read(&staff_file).map_err(io(&staff_file))?;
+            same_bytes(&submission.join(&path), &expected)
+        };
+        if !as_handed_out && !as_staff {
             assembled.ignored.push(path);
         }
     }

@@ -72,7 +72,7 @@ pub fn parse_kv(text: &str) -> Result<Vec<Operation<KvInput, KvOutput>>, ParseEr
             other => return Err(ParseError::new(line, format!("unknown :type :{other}"))),
         }
     }
-    Ok(pairing.finish())
+    pairing.finish("no EDN line with an operation")
 }
 
 /// Parses `{:a 1, :b "x", :c :kw, :d nil}` into a map from key names to values.

@@ -1,5 +1,5 @@
 //! Jepsen logs of an etcd register: `INFO  jepsen.util - 3 :invoke :cas [3 0]` (fields separated
-//! by tabs).
+//! by tabs, or by runs of spaces in some logs).
 
 use super::{Completion, Pairing, ParseError};
 use crate::history::Operation;
@@ -20,13 +20,17 @@ pub fn parse_etcd(text: &str) -> Result<Vec<Operation<Input, Output>>, ParseErro
         let Some((_, event)) = raw.split_once("jepsen.util - ") else {
             continue;
         };
-        let mut fields = event.trim().splitn(4, char::is_whitespace);
+        // Fields are separated by any run of blanks (tabs in most logs, spaces in some);
+        // the value is the rest of the line and keeps its inner spaces (`[3 0]`).
+        let mut rest = event.trim();
         let mut next = |what: &str| {
-            fields
+            let field = rest
+                .split(char::is_whitespace)
                 .next()
-                .map(str::trim)
                 .filter(|f| !f.is_empty())
-                .ok_or_else(|| ParseError::new(line, format!("missing {what}")))
+                .ok_or_else(|| ParseError::new(line, format!("missing {what}")))?;
+            rest = rest[field.len()..].trim_start();
+            Ok::<&str, ParseError>(field)
         };
         let process = next("process")?;
         let process: u64 = process
@@ -34,7 +38,10 @@ pub fn parse_etcd(text: &str) -> Result<Vec<Operation<Input, Output>>, ParseErro
             .map_err(|_| ParseError::new(line, format!("bad process number {process:?}")))?;
         let kind = next("event type")?;
         let f = next("operation")?;
-        let value = next("value").unwrap_or("nil");
+        let value = match rest.trim_end() {
+            "" => "nil",
+            value => value,
+        };
 
         match kind {
             ":invoke" => {
@@ -80,7 +87,7 @@ pub fn parse_etcd(text: &str) -> Result<Vec<Operation<Input, Output>>, ParseErro
             other => return Err(ParseError::new(line, format!("unknown event type {other}"))),
         }
     }
-    Ok(pairing.finish())
+    pairing.finish("no `jepsen.util -` line with an operation")
 }
 
 fn integer(line: usize, text: &str) -> Result<i64, ParseError> {

@@ -21,7 +21,7 @@ use crate::models::{KvInput, KvOutput};
 /// A line the reader could not understand.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
-    /// 1-based line number.
+    /// 1-based line number; 0 for the log as a whole (one with no operation).
     pub line: usize,
     /// What is wrong with it.
     pub message: String,
@@ -29,7 +29,10 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+        match self.line {
+            0 => write!(f, "{}", self.message),
+            line => write!(f, "line {line}: {}", self.message),
+        }
     }
 }
 
@@ -152,8 +155,16 @@ impl<I, O> Pairing<I, O> {
         Ok(())
     }
 
-    /// The history; operations still open have an unknown outcome.
-    fn finish(self) -> Vec<Operation<I, O>> {
-        self.ops.into_iter().flatten().collect()
+    /// The history; operations still open have an unknown outcome. A log with no operation
+    /// at all is an error (`found` says what was looked for): it is almost surely not the
+    /// log meant, and "linearizable, 0 operations" would hide that.
+    fn finish(self, found: &str) -> Result<Vec<Operation<I, O>>, ParseError> {
+        if self.ops.is_empty() {
+            return Err(ParseError::new(
+                0,
+                format!("the log holds no operation ({found})"),
+            ));
+        }
+        Ok(self.ops.into_iter().flatten().collect())
     }
 }

@@ -47,7 +47,8 @@ fn parse_args() -> Result<Options, String> {
                     .map_err(|_| format!("--time: not a number: {secs}"))?;
                 let time =
                     Duration::try_from_secs_f64(secs).map_err(|e| format!("--time {secs}: {e}"))?;
-                options.limits = Limits::time(time);
+                // Only the time: options compose in any order (`--all-parts --time 20`).
+                options.limits.time = Some(time);
             }
             "--all-parts" => options.limits.all_parts = true,
             "-v" | "--verbose" => options.verbose = true,

@@ -37,22 +37,34 @@ impl Budget {
         }
     }
 
-    /// Takes `steps` from the budget; false when the budget is spent.
+    /// Grants up to `want` steps (all of them when steps are not limited): `None` once the
+    /// steps or the time are spent.
     #[expect(
         clippy::disallowed_methods,
         reason = "the checker's wall-clock limit, never used by simulated code"
     )]
-    fn spend(&mut self, steps: u64) -> bool {
-        if let Some(left) = &mut self.steps_left {
-            if *left < steps {
-                *left = 0;
-                return false;
-            }
-            *left -= steps;
+    fn take(&mut self, want: u64) -> Option<u64> {
+        if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            return None;
         }
-        match self.deadline {
-            Some(deadline) => Instant::now() < deadline,
-            None => true,
+        match &mut self.steps_left {
+            None => Some(want),
+            Some(0) => None,
+            Some(left) => {
+                let granted = want.min(*left);
+                *left -= granted;
+                Some(granted)
+            }
+        }
+    }
+
+    /// Gives back steps granted but not used (a part that finished inside its grant).
+    fn refund(&mut self, steps: u64) {
+        if let Some(left) = &mut self.steps_left {
+            *left += steps;
         }
     }
 }
@@ -321,22 +333,30 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     /// Runs at most `slice` steps, taken from `budget`. Returns false if the budget ran out.
+    /// Steps are charged exactly: a grant not used up is given back, and seeing that the
+    /// search is complete costs none, so a budget of N steps decides every part that needs N.
     pub(crate) fn run(&mut self, slice: u64, budget: &mut Budget) -> bool {
         let mut left = slice;
-        while self.verdict.is_none() && left > 0 {
-            let chunk = left.min(STEPS_PER_BUDGET_CHECK);
-            if !budget.spend(chunk) {
-                return false;
+        loop {
+            if self.verdict.is_none() && self.events.next[HEAD] == NIL {
+                self.verdict = Some(Verdict::Linearizable);
             }
-            left -= chunk;
-            for _ in 0..chunk {
+            if self.verdict.is_some() || left == 0 {
+                return true;
+            }
+            let Some(granted) = budget.take(left.min(STEPS_PER_BUDGET_CHECK)) else {
+                return false;
+            };
+            let before = self.steps;
+            while self.verdict.is_none() && self.steps - before < granted {
                 if let Some(verdict) = self.step() {
                     self.verdict = Some(verdict);
-                    break;
                 }
             }
+            let used = self.steps - before;
+            budget.refund(granted - used);
+            left -= used;
         }
-        true
     }
 
     /// One step of the search: try the operation at `node`, or backtrack at a return.

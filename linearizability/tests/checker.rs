@@ -346,7 +346,41 @@ fn step_limit_gives_unknown() {
 
     let cut = check_with(&model, &history, Limits::steps(2_000)).expect("well formed");
     assert_eq!(cut.verdict, Verdict::Unknown);
-    assert!(cut.steps() <= 2_000 + 1024, "stops near the budget");
+    assert_eq!(cut.steps(), 2_000, "spends exactly the budget");
+}
+
+/// A budget of N steps decides every history that needs at most N steps, with the verdict
+/// of an unlimited check, and one step less leaves it unknown: steps are charged exactly,
+/// per step, over all parts (porcupine's kv histories have 8 to 50 parts).
+#[test]
+fn a_step_budget_decides_exactly_the_histories_that_need_no_more() {
+    use linearizability::models::KvMap;
+    use linearizability::parse::parse_kv;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kv");
+    for name in ["c01-ok.txt", "c01-bad.txt", "c10-ok.txt", "c10-bad.txt"] {
+        let text = std::fs::read_to_string(dir.join(name)).expect("a porcupine history");
+        let history = parse_kv(&text).expect("parses");
+        let full = check(&KvMap, &history).expect("well formed");
+        let needed = full.steps();
+        let exact = check_with(&KvMap, &history, Limits::steps(needed)).expect("well formed");
+        assert_eq!(
+            (exact.verdict, exact.steps()),
+            (full.verdict, needed),
+            "{name}: a budget of the {needed} steps it needs"
+        );
+        let short = check_with(&KvMap, &history, Limits::steps(needed - 1)).expect("well formed");
+        assert_eq!(short.verdict, Verdict::Unknown, "{name}: one step short");
+    }
+    // A history that needs a few steps in each of many parts, under a budget well above its
+    // need but below one old chunk of 1024 steps per part.
+    let small = check(&Register::new(0), &hard_violation(3)).expect("well formed");
+    let budgeted = check_with(
+        &Register::new(0),
+        &hard_violation(3),
+        Limits::steps(small.steps() + 1),
+    )
+    .expect("well formed");
+    assert_eq!(budgeted.verdict, small.verdict);
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //!
 //! Formats: Jepsen etcd logs (a register) and key/value EDN lines (see the `parse` module).
 //! Options: `--html DIR` writes `DIR/<file>.html`, a picture of each history;
-//! `--time SECONDS` gives up with "unknown" after that long per file; `--all-parts` keeps
+//! `--time SECONDS` gives up with "unknown" after that long per file; `--memo N` keeps at most
+//! about N memoized configurations at once (the memory bound; "unknown" past it); `--all-parts` keeps
 //! searching the other parts after a violation; `-v` prints every part's result.
 //! Exit status: 0 if every file is linearizable, 1 if any is a violation, 2 otherwise.
 
@@ -50,18 +51,30 @@ fn parse_args() -> Result<Options, String> {
                 // Only the time: options compose in any order (`--all-parts --time 20`).
                 options.limits.time = Some(time);
             }
+            "--memo" => {
+                let n = args
+                    .next()
+                    .ok_or("--memo needs a number of configurations")?;
+                let n: usize = n
+                    .parse()
+                    .map_err(|_| format!("--memo: not a whole number: {n}"))?;
+                options.limits.memo = Some(n);
+            }
             "--all-parts" => options.limits.all_parts = true,
             "-v" | "--verbose" => options.verbose = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: check [--html DIR] [--time SECONDS] [--all-parts] [-v] FILE...".into(),
+                    "usage: check [--html DIR] [--time SECONDS] [--memo N] [--all-parts] [-v] FILE...".into(),
                 );
             }
             _ => options.files.push(arg.into()),
         }
     }
     if options.files.is_empty() {
-        return Err("usage: check [--html DIR] [--time SECONDS] [--all-parts] [-v] FILE...".into());
+        return Err(
+            "usage: check [--html DIR] [--time SECONDS] [--memo N] [--all-parts] [-v] FILE..."
+                .into(),
+        );
     }
     Ok(options)
 }

@@ -46,6 +46,12 @@ pub struct Limits {
     pub time: Option<Duration>,
     /// Search steps allowed (one step tries one operation or backtracks once), if limited.
     pub steps: Option<u64>,
+    /// Memoized configurations allowed at once, over all parts, if limited: the memory bound.
+    /// Each holds the part's linearized set (one bit per operation) and a model state. A
+    /// part's memo is freed when the part is decided; past the cap (overshot by at most 1024
+    /// configurations) the check stops as it does when the steps run out, and the undecided
+    /// parts are [`Verdict::Unknown`].
+    pub memo: Option<usize>,
     /// Keep searching the other parts after one part is found to be a violation, to report
     /// every failing part (may take much longer). By default the check stops at the first
     /// violation, and the parts not finished by then are reported [`Verdict::Unknown`].
@@ -188,7 +194,11 @@ pub fn check_with<M: Model>(
     for ops in &mut parts {
         ops.sort_unstable();
     }
-    let mut budget = Budget::new(limits.steps, limits.time.and_then(deadline_after));
+    let mut budget = Budget::new(
+        limits.steps,
+        limits.memo,
+        limits.time.and_then(deadline_after),
+    );
     let mut searches: Vec<Search<'_, M>> = parts
         .iter()
         .map(|ops| Search::new(model, history, ops))

@@ -26,14 +26,39 @@ use crate::model::Model;
 /// The search limits shared by all parts of one check.
 pub(crate) struct Budget {
     steps_left: Option<u64>,
+    /// Memoized configurations that may still be added, over all parts.
+    memo_left: Option<usize>,
     deadline: Option<Instant>,
 }
 
 impl Budget {
-    pub(crate) fn new(steps: Option<u64>, deadline: Option<Instant>) -> Self {
+    pub(crate) fn new(steps: Option<u64>, memo: Option<usize>, deadline: Option<Instant>) -> Self {
         Budget {
             steps_left: steps,
+            memo_left: memo,
             deadline,
+        }
+    }
+
+    /// Charges `added` new memo entries; false once the cap is passed.
+    fn add_memo(&mut self, added: usize) -> bool {
+        match &mut self.memo_left {
+            None => true,
+            Some(left) if *left >= added => {
+                *left -= added;
+                true
+            }
+            Some(left) => {
+                *left = 0;
+                false
+            }
+        }
+    }
+
+    /// Gives back the entries of a memo that was freed.
+    fn free_memo(&mut self, entries: usize) {
+        if let Some(left) = &mut self.memo_left {
+            *left = left.saturating_add(entries);
         }
     }
 
@@ -248,12 +273,15 @@ type Bucket<S> = Vec<(Vec<u64>, S)>;
 /// Lowe's memo: the (linearized set, state) configurations already explored.
 struct Cache<S> {
     buckets: HashMap<u64, Bucket<S>, BuildHasherDefault<IdentityHasher>>,
+    /// Configurations recorded.
+    len: usize,
 }
 
 impl<S: Eq + Hash + Clone> Cache<S> {
     fn new() -> Self {
         Cache {
             buckets: HashMap::default(),
+            len: 0,
         }
     }
 
@@ -269,6 +297,7 @@ impl<S: Eq + Hash + Clone> Cache<S> {
             return false;
         }
         bucket.push((set.words.clone(), state.clone()));
+        self.len += 1;
         true
     }
 }
@@ -341,13 +370,19 @@ impl<'a, M: Model> Search<'a, M> {
             if self.verdict.is_none() && self.events.next[HEAD] == NIL {
                 self.verdict = Some(Verdict::Linearizable);
             }
-            if self.verdict.is_some() || left == 0 {
+            if self.verdict.is_some() {
+                // Decided: its memo is no longer needed.
+                budget.free_memo(self.cache.len);
+                self.cache = Cache::new();
+                return true;
+            }
+            if left == 0 {
                 return true;
             }
             let Some(granted) = budget.take(left.min(STEPS_PER_BUDGET_CHECK)) else {
                 return false;
             };
-            let before = self.steps;
+            let (before, memo_before) = (self.steps, self.cache.len);
             while self.verdict.is_none() && self.steps - before < granted {
                 if let Some(verdict) = self.step() {
                     self.verdict = Some(verdict);
@@ -356,6 +391,9 @@ impl<'a, M: Model> Search<'a, M> {
             let used = self.steps - before;
             budget.refund(granted - used);
             left -= used;
+            if !budget.add_memo(self.cache.len - memo_before) {
+                return false;
+            }
         }
     }
 

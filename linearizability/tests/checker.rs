@@ -456,3 +456,31 @@ fn recorder_keeps_record_order_and_unknown_outcomes() {
     let report = check(&Register::new(0), &history).expect("well formed");
     assert_eq!(report.verdict, Verdict::Violation);
 }
+
+/// A cap on memoized configurations bounds the search's memory: past it the check answers
+/// unknown, gracefully; a cap the search stays under changes nothing.
+#[test]
+fn a_memo_cap_turns_a_hard_history_unknown_not_out_of_memory() {
+    let model = Register::new(0);
+    let history = hard_violation(10);
+    let full = check(&model, &history).expect("well formed");
+    assert_eq!(full.verdict, Verdict::Violation);
+    let capped = Limits {
+        memo: Some(100),
+        ..Limits::none()
+    };
+    let cut = check_with(&model, &history, capped).expect("well formed");
+    assert_eq!(cut.verdict, Verdict::Unknown, "the cap was not applied");
+    assert!(
+        cut.steps() < full.steps(),
+        "stopped at the cap: {} of {} steps",
+        cut.steps(),
+        full.steps()
+    );
+    let roomy = Limits {
+        memo: Some(10_000_000),
+        ..Limits::none()
+    };
+    let same = check_with(&model, &history, roomy).expect("well formed");
+    assert_eq!((same.verdict, same.steps()), (full.verdict, full.steps()));
+}

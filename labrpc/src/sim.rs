@@ -384,13 +384,16 @@ impl Settings {
 }
 
 fn write_trace(events: &[Event], path: &std::path::Path) {
+    // Named absolute: cargo runs a test in its crate's folder, so a relative
+    // `LABRPC_TRACE=trace.jsonl` lands in `paxos/trace.jsonl`, not where the user stood.
+    let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     match trace::write_json_lines(events, path) {
         Ok(()) => eprintln!(
             "labrpc: wrote {} events to {}",
             events.len(),
-            path.display()
+            shown.display()
         ),
-        Err(e) => eprintln!("labrpc: cannot write the trace to {}: {e}", path.display()),
+        Err(e) => eprintln!("labrpc: cannot write the trace to {}: {e}", shown.display()),
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::error::GradeError;
 use crate::cli::Lab;
 use crate::coursework::handout::Content;
-use crate::coursework::{CourseError, Handout, tree};
+use crate::coursework::{CourseError, Handout, Manifest, tree};
 
 /// The largest student file taken from a submission.
 pub const MAX_STUDENT_FILE: u64 = 1 << 20;
@@ -77,7 +77,19 @@ pub fn assemble(staff: &Path, submission: &Path, labs: &[Lab]) -> Result<Assembl
         let path = path.to_owned();
         move |e| GradeError::Submission(CourseError::Io(path, e))
     };
-    let handout = Handout::make(staff, labs).map_err(fail)?;
+    // What a student may have been given: the handout of every lab (a course hands them all
+    // out) or, for a lab not handed out, the staff's file (a course that hands out some).
+    let every_lab = Handout::make(staff, &[]).map_err(fail)?;
+    for &lab in labs {
+        if !every_lab.labs.iter().any(|m| m.lab == lab) {
+            // Not in the staff's tree: the manifest's own error says why.
+            Manifest::read(staff, lab).map_err(|e| fail(e.into()))?;
+        }
+    }
+    let graded = every_lab
+        .labs
+        .iter()
+        .filter(|m| labs.is_empty() || labs.contains(&m.lab));
     if !submission.is_dir() {
         return Err(fail(CourseError::Io(
             submission.to_owned(),
@@ -95,7 +107,7 @@ pub fn assemble(staff: &Path, submission: &Path, labs: &[Lab]) -> Result<Assembl
         missing: Vec::new(),
         refused: Vec::new(),
     };
-    let student: Vec<&String> = handout.labs.iter().flat_map(|m| &m.student_files).collect();
+    let student: Vec<&String> = graded.flat_map(|m| &m.student_files).collect();
     for file in &student {
         let from = submission.join(file);
         let to = assembled.dir.path().join(file);
@@ -107,16 +119,13 @@ pub fn assemble(staff: &Path, submission: &Path, labs: &[Lab]) -> Result<Assembl
             Ok(_) => assembled.refused.push((*file).clone()),
             Err(_) => assembled.missing.push((*file).clone()),
         }
-        if let Some(Content::Text(stub)) = handout.files.get(*file) {
+        if let Some(Content::Text(stub)) = every_lab.files.get(*file) {
             std::fs::write(&to, stub).map_err(io(&to))?;
         }
     }
-    // What a student may have been given: the handout of every lab (a course hands them all
-    // out) or, for a lab not handed out, the staff's file (a course that hands out some).
-    let every_lab = Handout::make(staff, &[]).map_err(fail)?;
     let any_student_file = |path: &str| every_lab.labs.iter().any(|m| m.is_student_file(path));
     for path in tree::files(submission).map_err(io(submission))? {
-        if student.contains(&&path) || any_student_file(&path) {
+        if any_student_file(&path) {
             continue;
         }
         let as_handed_out = match every_lab.files.get(&path) {

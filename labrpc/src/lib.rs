@@ -72,6 +72,7 @@ pub mod disk;
 mod error;
 pub mod fault;
 mod network;
+pub mod node;
 mod rng;
 pub mod sim;
 pub mod tcp;
@@ -83,6 +84,7 @@ pub use disk::{Disk, DiskError};
 pub use error::Error;
 pub use fault::{Faults, Probability};
 pub use network::{Network, Stats};
+pub use node::Node;
 pub use rng::SharedRng;
 
 /// A tarpc context for a call through labrpc.

@@ -1,6 +1,6 @@
 //! The clerk: how a server pings the view server and how anyone asks for the current view.
 
-use labrpc::{Error, Network};
+use labrpc::{Error, Network, Node};
 
 use crate::common::{PingArgs, View, ViewEnd, ViewServiceClient};
 
@@ -14,9 +14,14 @@ pub struct Clerk {
 impl Clerk {
     /// A clerk on node `me` that talks to the view server on node `server`.
     pub fn new(net: &Network, me: &str, server: &str) -> Clerk {
+        Clerk::on(&Node::simulated(net, me), server)
+    }
+
+    /// A clerk on `node` that talks to the view server `server`; it pings as the node's name.
+    pub fn on(node: &Node, server: &str) -> Clerk {
         Clerk {
-            me: me.to_owned(),
-            client: ViewServiceClient::from(net.client(me, server)),
+            me: node.name().to_owned(),
+            client: ViewServiceClient::from(node.client(server)),
         }
     }
 

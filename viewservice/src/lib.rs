@@ -18,8 +18,8 @@
 //!   written out, with the invariant each keeps, in [`server`].
 //! - The view server is a single point of failure: if it dies, no view ever changes again.
 //!
-//! [`ViewServer::start`] starts one on a node of a [`labrpc::Network`]; [`Clerk`] is what a
-//! key/value server or client uses to talk to it.
+//! [`ViewServer::on`] starts one on a [`labrpc::Node`] ([`ViewServer::start`]: on a node of a
+//! [`labrpc::Network`]); [`Clerk`] is what a key/value server or client uses to talk to it.
 
 mod clerk;
 mod common;

@@ -28,6 +28,7 @@
 //!   that can be done at once: the backup replaces a dead primary, a dead backup is dropped,
 //!   and an idle live server fills an empty backup slot.
 
+use labrpc::Node;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,8 +41,7 @@ use crate::common::{DEAD_TIME, PING_INTERVAL, PingArgs, View, ViewService};
 /// A running view server: the handle a test or example keeps. Cheap to clone.
 #[derive(Clone)]
 pub struct ViewServer {
-    net: labrpc::Network,
-    name: String,
+    node: Node,
     shared: Arc<Shared>,
 }
 
@@ -68,7 +68,7 @@ struct Seen {
     restarted: bool,
 }
 
-/// The RPC face of the view server (what `add_server` serves).
+/// The RPC face of the view server (what [`Node::serve`] serves).
 #[derive(Clone)]
 struct Service(Arc<Shared>);
 
@@ -76,6 +76,12 @@ impl ViewServer {
     /// Starts a view server with no view (view 0) on node `name`, with its ticker as a task of
     /// that node. Starting it again on the same node is a restart with empty state.
     pub fn start(net: &labrpc::Network, name: &str) -> ViewServer {
+        ViewServer::on(Node::simulated(net, name))
+    }
+
+    /// Starts a view server with no view (view 0) on `node`, with its ticker as a task of that
+    /// node. Starting it again on the same node is a restart with empty state.
+    pub fn on(node: Node) -> ViewServer {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 view: View::default(),
@@ -84,28 +90,24 @@ impl ViewServer {
             }),
             rpcs: AtomicU64::new(0),
         });
-        net.add_server(name, Service(shared.clone()).serve());
+        node.serve(Service(shared.clone()).serve());
         let ticker = shared.clone();
         // A random phase: where the view server's ticks fall among the pings depends on the
         // seed (a dead-time off-by-one shows on some seeds, not on none).
-        let phase = net.phase(PING_INTERVAL);
-        net.spawn(name, async move {
+        let phase = node.phase(PING_INTERVAL);
+        node.spawn(async move {
             tokio::time::sleep(phase).await;
             loop {
                 tokio::time::sleep(PING_INTERVAL).await;
                 ticker.state.lock().advance(Instant::now());
             }
         });
-        ViewServer {
-            net: net.clone(),
-            name: name.to_owned(),
-            shared,
-        }
+        ViewServer { node, shared }
     }
 
     /// The node the view server runs on.
     pub fn name(&self) -> &str {
-        &self.name
+        self.node.name()
     }
 
     /// How many RPCs (pings and gets) this view server has handled (Go's `GetRPCCount`).
@@ -127,7 +129,7 @@ impl ViewServer {
     /// Crashes the view server: its ticker and handlers stop at once. Since the view server
     /// is not replicated, no view changes again until it is started anew (with no memory).
     pub fn kill(&self) {
-        self.net.kill(&self.name);
+        self.node.kill();
     }
 }
 

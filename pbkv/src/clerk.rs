@@ -1,6 +1,6 @@
 //! The clerk: sends each operation to the primary it believes in until it is carried out.
 
-use labrpc::{Error, Network};
+use labrpc::{Error, Network, Node};
 use rand::Rng;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,8 +17,7 @@ pub const RETRY_INTERVAL: Duration = Duration::from_millis(PING_INTERVAL.as_mill
 /// The clerk caches the primary's name and asks the view service again only when the
 /// primary does not answer or refuses the operation.
 pub struct Clerk {
-    me: String,
-    net: Network,
+    node: Node,
     vs: viewservice::Clerk,
     id: u64,
     seq: u64,
@@ -30,11 +29,16 @@ impl Clerk {
     /// A clerk on node `me` that finds the primary through the view server on node `vs`. Its
     /// id is drawn from the simulation's RNG.
     pub fn new(net: &Network, me: &str, vs: &str) -> Clerk {
+        Clerk::on(Node::simulated(net, me), vs)
+    }
+
+    /// A clerk on `node` that finds the primary through the view server `vs`. Its id is
+    /// drawn from the node's RNG.
+    pub fn on(node: Node, vs: &str) -> Clerk {
         Clerk {
-            me: me.to_owned(),
-            net: net.clone(),
-            vs: viewservice::Clerk::new(net, me, vs),
-            id: net.rng().random(),
+            vs: viewservice::Clerk::on(&node, vs),
+            id: node.rng().random(),
+            node,
             seq: 0,
             primary: None,
             servers: BTreeMap::new(),
@@ -107,10 +111,10 @@ impl Clerk {
     }
 
     fn server(&mut self, name: &str) -> PbKvClient<KvEnd> {
-        let (net, me) = (&self.net, &self.me);
+        let node = &self.node;
         self.servers
             .entry(name.to_owned())
-            .or_insert_with(|| PbKvClient::from(net.client(me, name)))
+            .or_insert_with(|| PbKvClient::from(node.client(name)))
             .clone()
     }
 }

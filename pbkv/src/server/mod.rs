@@ -42,7 +42,7 @@
 //! cannot tell that view from one made for it; the view service settles it: a restarted
 //! primary with no copy left is followed by a view with no primary (its rule V3).
 
-use labrpc::{Disk, Error, Network};
+use labrpc::{Disk, Error, Network, Node};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -65,8 +65,7 @@ pub struct PbServer {
 }
 
 struct Shared {
-    me: String,
-    net: Network,
+    node: Node,
     vs: viewservice::Clerk,
     status: Mutex<Status>,
     store: tokio::sync::Mutex<Store>,
@@ -107,7 +106,7 @@ struct Store {
     applied: BTreeMap<u64, u64>,
 }
 
-/// The RPC face of a server (what `add_server` serves).
+/// The RPC face of a server (what [`Node::serve`] serves).
 #[derive(Clone)]
 struct Service(Arc<Shared>);
 
@@ -119,7 +118,16 @@ impl PbServer {
     /// a crash that kept the disk, P7), and empty otherwise (a first start, or a restart after
     /// [`Network::lose_disk`]).
     pub fn start(net: &Network, name: &str, vs: &str) -> PbServer {
-        let disk = net.disk(name);
+        PbServer::on(Node::simulated(net, name), vs)
+    }
+
+    /// Starts a server on `node`, using the view server `vs`. Its ticker is a task of the
+    /// node, so [`PbServer::kill`] stops it.
+    ///
+    /// The server starts from the copy on the node's disk, if there is one (a restart after
+    /// a crash that kept the disk, P7), and empty otherwise.
+    pub fn on(node: Node, vs: &str) -> PbServer {
+        let disk = node.disk();
         let (status, store) = match storage::load(&disk) {
             // BEGIN SOLUTION: Some(copy) => todo!("lab 2B: resume as the copy on disk (P7): its view, map and duplicate table, and the status a server that held that copy had"),
             Some(copy) => (
@@ -141,28 +149,27 @@ impl PbServer {
             None => (Status::default(), Store::default()),
         };
         let shared = Arc::new(Shared {
-            me: name.to_owned(),
-            net: net.clone(),
-            vs: viewservice::Clerk::new(net, name, vs),
+            vs: viewservice::Clerk::on(&node, vs),
+            node: node.clone(),
             status: Mutex::new(status),
             store: tokio::sync::Mutex::new(store),
             peers: Mutex::new(BTreeMap::new()),
             disk,
         });
-        net.add_server(name, Service(shared.clone()).serve());
+        node.serve(Service(shared.clone()).serve());
         let ticker = shared.clone();
-        net.spawn(name, async move { ticker.tick_forever().await });
+        node.spawn(async move { ticker.tick_forever().await });
         PbServer { shared }
     }
 
     /// The node this server runs on.
     pub fn name(&self) -> &str {
-        &self.shared.me
+        self.shared.node.name()
     }
 
     /// Crashes the server: its ticker, pings, transfers and handlers stop at once.
     pub fn kill(&self) {
-        self.shared.net.kill(&self.shared.me);
+        self.shared.node.kill();
     }
 
     /// The newest view this server knows.
@@ -181,7 +188,7 @@ impl Shared {
         self.peers
             .lock()
             .entry(name.to_owned())
-            .or_insert_with(|| PbKvClient::from(self.net.client(&self.me, name)))
+            .or_insert_with(|| PbKvClient::from(self.node.client(name)))
             .clone()
     }
 
@@ -198,7 +205,7 @@ impl Shared {
         // BEGIN SOLUTION: todo!("lab 2B: as primary, with the store lock held: make sure the backup of the current view holds our whole state, transferring it if it does not yet (P2, P3, P5)")
         let view = {
             let status = self.status.lock();
-            if !status.view.is_primary(&self.me) || !status.initialized {
+            if !status.view.is_primary(self.node.name()) || !status.initialized {
                 return Err(KvError::WrongServer);
             }
             if status.backup_synced == Some(status.view.viewnum) {
@@ -250,7 +257,7 @@ impl Shared {
         let mut store = self.store.lock().await;
         let view = {
             let status = self.status.lock();
-            if !status.view.is_primary(&self.me) {
+            if !status.view.is_primary(self.node.name()) {
                 return Err(KvError::WrongServer); // a backup refuses clients
             }
             if !status.initialized || !status.ready {
@@ -384,7 +391,7 @@ impl Shared {
         if !status.ready {
             return Err(KvError::NotReady);
         }
-        if status.view.viewnum > view.viewnum || !view.is_backup(&self.me) {
+        if status.view.viewnum > view.viewnum || !view.is_backup(self.node.name()) {
             return Err(KvError::WrongServer);
         }
         Ok(())

@@ -11,11 +11,11 @@ impl Shared {
     /// delays the next heartbeat; replies are applied only if they bring a newer view.
     pub(super) async fn tick_forever(self: Arc<Self>) {
         // Servers' pings do not fall in lockstep with each other or the view server's ticks.
-        tokio::time::sleep(self.net.phase(PING_INTERVAL)).await;
+        tokio::time::sleep(self.node.phase(PING_INTERVAL)).await;
         loop {
             if let Some(viewnum) = self.ping_viewnum() {
                 let me = self.clone();
-                self.net.spawn(&self.me, async move {
+                self.node.spawn(async move {
                     if let Ok(view) = me.vs.ping(viewnum).await {
                         me.learn(view, viewnum);
                     }
@@ -42,7 +42,7 @@ impl Shared {
             return Some(0);
         }
         let viewnum = status.view.viewnum;
-        if !status.view.is_primary(&self.me) {
+        if !status.view.is_primary(self.node.name()) {
             return Some(viewnum);
         }
         let synced = status.initialized
@@ -50,7 +50,7 @@ impl Shared {
         if synced && status.saved_view < viewnum && !status.saving {
             status.saving = true;
             let me = self.clone();
-            self.net.spawn(&self.me, async move {
+            self.node.spawn(async move {
                 let store = me.store.lock().await;
                 let _ = me.save(&store).await;
                 me.status.lock().saving = false;
@@ -80,20 +80,20 @@ impl Shared {
         status.heard = true;
         status.ready |= pinged != 0;
         if view.viewnum > status.view.viewnum {
-            if view.viewnum == 1 && view.is_primary(&self.me) {
+            if view.viewnum == 1 && view.is_primary(self.node.name()) {
                 status.initialized = true; // P5: the first primary starts the (empty) state
             }
             status.view = view;
         }
         let view = &status.view;
-        let needs_transfer = view.is_primary(&self.me)
+        let needs_transfer = view.is_primary(self.node.name())
             && view.backup.is_some()
             && status.initialized
             && status.backup_synced != Some(view.viewnum);
         if needs_transfer && !status.transferring {
             status.transferring = true;
             let me = self.clone();
-            self.net.spawn(&self.me, async move {
+            self.node.spawn(async move {
                 let mut store = me.store.lock().await;
                 let _ = me.sync_backup(&mut store).await;
                 me.status.lock().transferring = false;

@@ -36,8 +36,9 @@
 //!   for the peer) and answers a message only once what the answer promises is synced, so a
 //!   peer restarted with its disk votes again at once; one that lost its disk abstains where
 //!   it may have voted ([`Peer::abstain_through`]). See the module `storage`.
-//! - A peer that shares its node with another service (a node has one server) uses
-//!   [`Peer::with_transport`]; `paxoskv` does this.
+//! - A peer holds its [`labrpc::Node`] ([`Peer::on`]; [`Peer::new`] on a node of a
+//!   [`labrpc::Network`]). A peer that shares its node with another service (a node has one
+//!   server) uses [`Peer::on_with_transport`] or [`Peer::with_transport`]; `paxoskv` does this.
 //!
 //! ## Example
 //!

@@ -1,5 +1,6 @@
 //! [`Peer`]: the application's handle on one Paxos peer, and the RPC server around it.
 
+use labrpc::Node;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -52,7 +53,8 @@ impl std::error::Error for Error {}
 pub(crate) struct Core {
     pub(crate) me: usize,
     pub(crate) peers: Vec<String>,
-    pub(crate) net: labrpc::Network,
+    /// The node the peer runs on (its name is `peers[me]`).
+    pub(crate) node: Node,
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) state: Mutex<State>,
     /// Why the peer could not read its disk back, if it could not.
@@ -96,9 +98,20 @@ impl<V: Value> Peer<V> {
     /// # Panics
     /// If `me` is not an index of `peers` (a programming error).
     pub fn new(net: &labrpc::Network, peers: &[String], me: usize) -> Peer<V> {
-        let links = PaxosLinks::new(net, &peers[me], peers);
-        let peer = Peer::with_transport(net, peers, me, Arc::new(links));
-        net.add_server(&peers[me], PaxosServer::new(&peer).serve());
+        Peer::on(Node::simulated(net, &peers[me]), peers, me)
+    }
+
+    /// Peer `me` of the peers named `peers`, running on `node` (whose name is `peers[me]`):
+    /// serves the [`Paxos`] service on the node and calls the others from there. It keeps
+    /// its acceptor's state on the node's disk, as [`Peer::new`] says.
+    ///
+    /// # Panics
+    /// If `me` is not an index of `peers`, or `peers[me]` is not the node's name (programming
+    /// errors).
+    pub fn on(node: Node, peers: &[String], me: usize) -> Peer<V> {
+        let links = PaxosLinks::on(&node, peers);
+        let peer = Peer::on_with_transport(node.clone(), peers, me, Arc::new(links));
+        node.serve(PaxosServer::new(&peer).serve());
         peer
     }
 
@@ -115,12 +128,31 @@ impl<V: Value> Peer<V> {
         transport: Arc<dyn Transport>,
     ) -> Peer<V> {
         assert!(me < peers.len(), "peer index {me} out of range");
-        let (state, damaged) = State::recover(me, peers.len(), net.disk(&peers[me]));
+        Peer::on_with_transport(Node::simulated(net, &peers[me]), peers, me, transport)
+    }
+
+    /// Peer `me` on `node` (whose name is `peers[me]`) that calls the others through
+    /// `transport` and serves nothing itself: the application serves the Paxos messages on
+    /// the node and hands them to [`Peer::on_prepare`], [`Peer::on_accept`] and
+    /// [`Peer::on_decided`].
+    ///
+    /// # Panics
+    /// If `me` is not an index of `peers`, or `peers[me]` is not the node's name (programming
+    /// errors).
+    pub fn on_with_transport(
+        node: Node,
+        peers: &[String],
+        me: usize,
+        transport: Arc<dyn Transport>,
+    ) -> Peer<V> {
+        assert!(me < peers.len(), "peer index {me} out of range");
+        assert_eq!(peers[me], node.name(), "peer {me} is not on its node");
+        let (state, damaged) = State::recover(me, peers.len(), node.disk());
         Peer {
             core: Arc::new(Core {
                 me,
                 peers: peers.to_vec(),
-                net: net.clone(),
+                node,
                 transport,
                 state: Mutex::new(state),
                 damaged,
@@ -148,10 +180,7 @@ impl<V: Value> Peer<V> {
             }
         }
         let core = Arc::clone(&self.core);
-        self.core.net.spawn(
-            &self.core.peers[self.core.me],
-            proposer::propose(core, seq, bytes),
-        );
+        self.core.node.spawn(proposer::propose(core, seq, bytes));
         Ok(())
         // END SOLUTION
     }
@@ -190,11 +219,10 @@ impl<V: Value> Peer<V> {
         self.core.state.lock().min()
     }
 
-    /// Crashes the peer: its proposers stop and its node is killed (see
-    /// [`labrpc::Network::kill`]).
+    /// Crashes the peer: its proposers stop and its node is killed (see [`Node::kill`]).
     pub fn kill(&self) {
         self.core.state.lock().dead = true;
-        self.core.net.kill(&self.core.peers[self.core.me]);
+        self.core.node.kill();
     }
 
     /// Makes the acceptor abstain in every instance up to `seq` and vote in every instance
@@ -210,7 +238,7 @@ impl<V: Value> Peer<V> {
     /// Requests delivered to this peer's node (Go's RPC count; its own acceptor is called
     /// directly and not counted).
     pub fn rpc_count(&self) -> u64 {
-        self.core.net.rpc_count(&self.core.peers[self.core.me])
+        self.core.node.rpc_count()
     }
 
     /// How many instances this peer holds state for, and how many bytes of values (the
@@ -264,7 +292,7 @@ impl Core {
             state.unanswered()
         };
         if let Some(disk) = disk {
-            self.net.spawn(&self.peers[self.me], async move {
+            self.node.spawn(async move {
                 let _ = disk.sync().await; // a failure: the next answer's sync retries
             });
         }

@@ -70,7 +70,7 @@ pub(crate) async fn propose(core: Arc<Core>, seq: Seq, value: Bytes) {
             .saturating_mul(1 << failures.min(6))
             .min(BACKOFF_MAX);
         let wait = core
-            .net
+            .node
             .rng()
             .random_range(BACKOFF_MIN.as_millis() as u64..=bound.as_millis() as u64);
         tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -210,7 +210,7 @@ fn decide(core: &Arc<Core>, seq: Seq, value: Bytes) {
     for to in (0..core.peers.len()).filter(|&to| to != core.me) {
         let call = core.transport.decided(to, args.clone());
         let core_for_reply = Arc::clone(core);
-        core.net.spawn(&core.peers[core.me], async move {
+        core.node.spawn(async move {
             if let Ok(reply) = call.await {
                 core_for_reply.note_done(to, reply.done);
             }

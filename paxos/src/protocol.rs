@@ -235,10 +235,15 @@ pub struct PaxosLinks {
 impl PaxosLinks {
     /// Client ends from node `owner` to every node in `peers`.
     pub fn new(net: &labrpc::Network, owner: &str, peers: &[String]) -> PaxosLinks {
+        PaxosLinks::on(&labrpc::Node::simulated(net, owner), peers)
+    }
+
+    /// Client ends from `node` to every peer in `peers`.
+    pub fn on(node: &labrpc::Node, peers: &[String]) -> PaxosLinks {
         PaxosLinks {
             clients: peers
                 .iter()
-                .map(|peer| PaxosClient::from(net.client(owner, peer)))
+                .map(|peer| PaxosClient::from(node.client(peer)))
                 .collect(),
         }
     }

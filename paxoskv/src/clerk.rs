@@ -1,6 +1,6 @@
 //! The clerk: a client that tries the servers in turn until one carries out its operation.
 
-use labrpc::Network;
+use labrpc::{Network, Node};
 use rand::Rng;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ const RETRY_MAX: Duration = Duration::from_millis(50);
 /// A client of a paxoskv cluster. Operations of one clerk happen one at a time, in order;
 /// each takes effect exactly once, however often the clerk has to resend it.
 pub struct Clerk {
-    net: Network,
+    node: Node,
     servers: Vec<KvPaxosClient<crate::KvEnd>>,
     id: u64,
     seq: u64,
@@ -27,18 +27,24 @@ impl Clerk {
     /// A clerk on node `name` that talks to the servers on nodes `servers` (any subset of
     /// the cluster). Its id is drawn from the simulation's RNG.
     pub fn new(net: &Network, name: &str, servers: &[String]) -> Clerk {
+        Clerk::on(Node::simulated(net, name), servers)
+    }
+
+    /// A clerk on `node` that talks to the servers named `servers` (any subset of the
+    /// cluster). Its id is drawn from the node's RNG.
+    pub fn on(node: Node, servers: &[String]) -> Clerk {
         let servers = servers
             .iter()
             .map(|server| {
-                let mut end: crate::KvEnd = net.client(name, server);
+                let mut end: crate::KvEnd = node.client(server);
                 end.set_timeout(Some(CALL_TIMEOUT));
                 KvPaxosClient::from(end)
             })
             .collect();
         Clerk {
-            net: net.clone(),
+            id: node.rng().random(),
+            node,
             servers,
-            id: net.rng().random(),
             seq: 0,
             preferred: 0,
         }
@@ -90,7 +96,7 @@ impl Clerk {
                 }
             }
             let wait = self
-                .net
+                .node
                 .rng()
                 .random_range(1..=RETRY_MAX.as_millis() as u64);
             tokio::time::sleep(Duration::from_millis(wait)).await;

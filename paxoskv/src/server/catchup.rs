@@ -101,7 +101,7 @@ impl KvServer {
                     }
                 }
             }
-            let wait = self.inner.net.rng().random_range(50..150);
+            let wait = self.inner.node.rng().random_range(50..150);
             tokio::time::sleep(Duration::from_millis(wait)).await;
         }
         // END SOLUTION

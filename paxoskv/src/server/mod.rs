@@ -23,7 +23,7 @@
 //! acceptor abstains until it has copied the state of the others (see [`KvServer::restart`]
 //! for the bound); only then does it serve.
 
-use labrpc::{Disk, Network};
+use labrpc::{Disk, Network, Node};
 use parking_lot::Mutex;
 use paxos::protocol::{
     AcceptArgs, AcceptReply, DecidedArgs, DecidedReply, PrepareArgs, PrepareReply, Seq,
@@ -68,7 +68,7 @@ pub struct KvServer {
 struct Inner {
     me: usize,
     servers: Vec<String>,
-    net: Network,
+    node: Node,
     px: Peer<Op>,
     others: Vec<KvPaxosClient<KvEnd>>,
     disk: Disk,
@@ -101,8 +101,18 @@ impl KvServer {
     /// # Panics
     /// If `me` is not an index of `servers` (a programming error).
     pub fn start(net: &Network, servers: &[String], me: usize) -> KvServer {
-        let server = KvServer::make(net, servers, me, true);
-        net.add_server(&servers[me], server.clone().serve());
+        KvServer::on(Node::simulated(net, &servers[me]), servers, me)
+    }
+
+    /// Starts server `me` of the servers named `servers` on `node` (whose name is
+    /// `servers[me]`), serving at once, as [`KvServer::start`] says.
+    ///
+    /// # Panics
+    /// If `me` is not an index of `servers`, or `servers[me]` is not the node's name
+    /// (programming errors).
+    pub fn on(node: Node, servers: &[String], me: usize) -> KvServer {
+        let server = KvServer::make(node, servers, me, true);
+        server.inner.node.serve(server.clone().serve());
         server
     }
 
@@ -123,28 +133,39 @@ impl KvServer {
     /// # Panics
     /// If `me` is not an index of `servers` (a programming error).
     pub fn restart(net: &Network, servers: &[String], me: usize) -> KvServer {
-        let server = KvServer::make(net, servers, me, false);
+        KvServer::restart_on(Node::simulated(net, &servers[me]), servers, me)
+    }
+
+    /// Restarts server `me` on `node` (whose name is `servers[me]`) after a crash that lost
+    /// its disk, or whose disk it should not trust, as [`KvServer::restart`] says.
+    ///
+    /// # Panics
+    /// If `me` is not an index of `servers`, or `servers[me]` is not the node's name
+    /// (programming errors).
+    pub fn restart_on(node: Node, servers: &[String], me: usize) -> KvServer {
+        let server = KvServer::make(node, servers, me, false);
         // BEGIN SOLUTION
         // STUB: // lab 3B: its acceptor may have voted in any instance before the crash: it must
         // STUB: // vote in none until the recovery says up to where (see above).
         server.inner.px.abstain_through(Seq::MAX);
         // END SOLUTION
-        net.add_server(&servers[me], server.clone().serve());
+        let node = &server.inner.node;
+        node.serve(server.clone().serve());
         let recovering = server.clone();
-        net.spawn(&servers[me], async move { recovering.recover().await });
+        node.spawn(async move { recovering.recover().await });
         server
     }
 
-    fn make(net: &Network, servers: &[String], me: usize, ready: bool) -> KvServer {
+    fn make(node: Node, servers: &[String], me: usize, ready: bool) -> KvServer {
         let clients: Vec<KvPaxosClient<KvEnd>> = servers
             .iter()
-            .map(|to| KvPaxosClient::from(net.client(&servers[me], to)))
+            .map(|to| KvPaxosClient::from(node.client(to)))
             .collect();
         let links = Links {
             clients: clients.clone(),
         };
-        let px = Peer::with_transport(net, servers, me, Arc::new(links));
-        let disk = net.disk(&servers[me]);
+        let px = Peer::on_with_transport(node.clone(), servers, me, Arc::new(links));
+        let disk = node.disk();
         // An unreadable snapshot leaves the empty prefix, which the log and the others
         // complete (K1); the Paxos peer reports its own damage (it then abstains).
         let (saved, _damaged) = storage::load(&disk);
@@ -153,7 +174,7 @@ impl KvServer {
             inner: Arc::new(Inner {
                 me,
                 servers: servers.to_vec(),
-                net: net.clone(),
+                node,
                 px,
                 others: clients,
                 disk,
@@ -168,7 +189,7 @@ impl KvServer {
             }),
         };
         let saver = server.clone();
-        net.spawn(&servers[me], async move {
+        server.inner.node.spawn(async move {
             loop {
                 tokio::time::sleep(SAVE_INTERVAL).await;
                 saver.save().await;

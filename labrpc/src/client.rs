@@ -5,13 +5,15 @@ use serde::de::DeserializeOwned;
 use std::fmt;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tarpc::RequestName;
+use tarpc::client::RpcError;
 use tarpc::client::stub::Stub;
-use tarpc::client::{Channel, RpcError};
-use tarpc::tokio_serde::formats::Bincode;
 
 use crate::network::EndId;
+use crate::tcp::frame::Kind;
+use crate::tcp::{Peer, TcpOptions};
 use crate::{Error, Network, wire};
 
 /// How long a call over TCP waits for its reply by default. (On the simulated network a call
@@ -22,28 +24,23 @@ pub const TCP_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// Wrap it in the service's generated client: `KvClient::from(end)`. The same client code
 /// then runs on the simulated network ([`Network::client`]) and on TCP
-/// ([`ClientEnd::connect_tcp`]). Clones share the end.
+/// ([`ClientEnd::tcp`]). Clones share the end (and, on TCP, its connection).
 pub struct ClientEnd<Req, Resp> {
-    transport: Transport<Req, Resp>,
+    transport: Transport,
     timeout: Option<Duration>,
     types: PhantomData<fn(Req) -> Resp>,
 }
 
-enum Transport<Req, Resp> {
+#[derive(Clone)]
+enum Transport {
     Simulated { net: Network, id: EndId },
-    Tcp(Channel<Req, Resp>),
+    Tcp(Arc<Peer>),
 }
 
 impl<Req, Resp> Clone for ClientEnd<Req, Resp> {
     fn clone(&self) -> Self {
         ClientEnd {
-            transport: match &self.transport {
-                Transport::Simulated { net, id } => Transport::Simulated {
-                    net: net.clone(),
-                    id: *id,
-                },
-                Transport::Tcp(channel) => Transport::Tcp(channel.clone()),
-            },
+            transport: self.transport.clone(),
             timeout: self.timeout,
             types: PhantomData,
         }
@@ -54,7 +51,7 @@ impl<Req, Resp> fmt::Debug for ClientEnd<Req, Resp> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.transport {
             Transport::Simulated { id, .. } => write!(f, "ClientEnd(simulated #{id})"),
-            Transport::Tcp(_) => write!(f, "ClientEnd(tcp)"),
+            Transport::Tcp(peer) => write!(f, "ClientEnd(tcp {})", peer.addr()),
         }
     }
 }
@@ -90,16 +87,43 @@ impl<Req, Resp> ClientEnd<Req, Resp> {
         }
     }
 
+    pub(crate) fn over_tcp(peer: Arc<Peer>) -> Self {
+        ClientEnd {
+            timeout: Some(peer.call_timeout()),
+            transport: Transport::Tcp(peer),
+            types: PhantomData,
+        }
+    }
+
+    /// An end to the server at `addr` (`host:port`) over TCP. It connects on its first call,
+    /// and again on the next call after its connection failed; calls time out after the
+    /// options' [`call_timeout`](crate::tcp::TcpLimits::call_timeout). Needs a tokio runtime
+    /// with I/O and time enabled.
+    pub fn tcp(addr: &str, options: Arc<TcpOptions>) -> Self {
+        ClientEnd::over_tcp(Arc::new(Peer::new(addr, options)))
+    }
+
     /// Sends raw request bytes and returns the raw reply: for tests of what a server does with
-    /// bytes no well-behaved client sends. Only on the simulated network.
+    /// bytes no well-behaved client sends. The same on the simulated network and on TCP.
     pub async fn call_bytes(&self, request: Vec<u8>) -> Result<Vec<u8>, Error> {
         match &self.transport {
             Transport::Simulated { net, id } => {
                 self.timed(net.call(*id, "(raw bytes)", request)).await
             }
-            Transport::Tcp(_) => Err(Error::Transport(
-                "raw byte calls exist only on the simulated network".into(),
-            )),
+            Transport::Tcp(peer) => self.timed(peer.call(Kind::Request, request)).await,
+        }
+    }
+
+    /// Asks a TCP server for its status report (the JSON of its `/status` page).
+    pub async fn status(&self) -> Result<serde_json::Value, Error> {
+        match &self.transport {
+            Transport::Simulated { .. } => {
+                Err(Error::Transport("status calls exist only over TCP".into()))
+            }
+            Transport::Tcp(peer) => {
+                let bytes = self.timed(peer.call(Kind::Status, Vec::new())).await?;
+                serde_json::from_slice(&bytes).map_err(|e| Error::Decode(format!("status: {e}")))
+            }
         }
     }
 
@@ -127,37 +151,27 @@ where
                 let reply = self.timed(net.call(*id, request.name(), bytes)).await?;
                 wire::decode(&reply, "reply")
             }
-            Transport::Tcp(channel) => {
-                self.timed(async {
-                    channel
-                        .call(crate::context(), request)
-                        .await
-                        .map_err(Error::from)
-                })
-                .await
+            Transport::Tcp(peer) => {
+                let bytes = wire::encode(&request, usize::MAX)?;
+                let reply = self.timed(peer.call(Kind::Request, bytes)).await?;
+                wire::decode(&reply, "reply")
             }
         }
     }
 }
 
-impl<Req, Resp> ClientEnd<Req, Resp>
-where
-    Req: RequestName + Serialize + Send + 'static,
-    Resp: DeserializeOwned + Send + 'static,
-{
-    /// Connects to a server that [`crate::tcp::serve`] runs at `addr`. Calls time out after
-    /// [`TCP_CALL_TIMEOUT`]. Needs a tokio runtime with I/O and time enabled.
+impl<Req, Resp> ClientEnd<Req, Resp> {
+    /// Connects to a server at `addr` (with the default [`TcpOptions`]: no secret) and
+    /// returns an end to it, or the reason it could not connect.
     pub async fn connect_tcp(addr: SocketAddr) -> Result<Self, Error> {
-        let transport = tarpc::serde_transport::tcp::connect(addr, Bincode::default)
-            .await
-            .map_err(|e| Error::Transport(format!("cannot connect to {addr}: {e}")))?;
-        let new = tarpc::client::new(tarpc::client::Config::default(), transport);
-        tokio::spawn(new.dispatch);
-        Ok(ClientEnd {
-            transport: Transport::Tcp(new.client),
-            timeout: Some(TCP_CALL_TIMEOUT),
-            types: PhantomData,
-        })
+        let peer = Arc::new(Peer::new(
+            &addr.to_string(),
+            Arc::new(TcpOptions::default()),
+        ));
+        peer.connect().await?;
+        let mut end = ClientEnd::over_tcp(peer);
+        end.set_timeout(Some(TCP_CALL_TIMEOUT));
+        Ok(end)
     }
 }
 

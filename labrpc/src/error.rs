@@ -1,5 +1,6 @@
 //! What can go wrong with a call.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 /// As in Go's labrpc, a lost request, a lost reply, an unreachable server and a server killed
 /// while handling the call all look the same to the caller: [`Error::NoReply`]. The server may
 /// or may not have executed the request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Error {
     /// The request or its reply was lost, the server could not be reached, or it died.

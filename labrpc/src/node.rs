@@ -16,13 +16,19 @@
 //! | [`Node::disk`] | the node's simulated disk | a directory |
 //! | time | tokio's clock: virtual | tokio's clock: real |
 
+use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tarpc::server::Serve;
+use tokio::task::JoinSet;
 
-use crate::{ClientEnd, Disk, Network, SharedRng};
+use crate::tcp::{Peer, StatusFn, TcpOptions, TcpServer};
+use crate::{ClientEnd, Disk, Error, Network, SharedRng};
 
 /// A node's view of the world it runs in: simulated or real. Cheap to clone.
 #[derive(Clone)]
@@ -34,12 +40,24 @@ pub struct Node {
 #[derive(Clone)]
 enum World {
     Simulated(Network),
+    Real(Arc<Real>),
+}
+
+/// A real node: a TCP server, connections to peers, its tasks, its disk.
+struct Real {
+    server: TcpServer,
+    options: Arc<TcpOptions>,
+    peers: Mutex<BTreeMap<String, Arc<Peer>>>,
+    tasks: Mutex<JoinSet<()>>,
+    rng: SharedRng,
+    disk: Disk,
 }
 
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let world = match &self.world {
             World::Simulated(_) => "simulated",
+            World::Real(_) => "real",
         };
         write!(f, "Node({:?}, {world})", self.name)
     }
@@ -54,6 +72,40 @@ impl Node {
         }
     }
 
+    /// A real node named `name` (the `host:port` its peers reach it at), listening on `listen`
+    /// (often the same address, or `0.0.0.0` with its port), keeping its state in `disk`. Its
+    /// service is served once [`Node::serve`] is called; until then calls fail with
+    /// [`Error::NoReply`] and `/healthz` answers 503. Must be called inside a
+    /// [`tokio::task::LocalSet`].
+    pub async fn real(
+        name: &str,
+        listen: SocketAddr,
+        options: TcpOptions,
+        disk: Disk,
+    ) -> Result<Node, Error> {
+        let options = Arc::new(options);
+        let server = TcpServer::bind(listen, (*options).clone()).await?;
+        #[allow(clippy::disallowed_methods)] // a real node's choices need no seed
+        let seed = rand::random();
+        let real = Arc::new(Real {
+            server,
+            options,
+            peers: Mutex::new(BTreeMap::new()),
+            tasks: Mutex::new(JoinSet::new()),
+            rng: SharedRng::seeded(seed),
+            disk,
+        });
+        let weak = Arc::downgrade(&real);
+        real.server.set_status(Arc::new(move || {
+            weak.upgrade()
+                .map_or(serde_json::Value::Null, |real| real.peer_status())
+        }));
+        Ok(Node {
+            name: name.to_owned(),
+            world: World::Real(real),
+        })
+    }
+
     /// This node's name: how its peers address it.
     pub fn name(&self) -> &str {
         &self.name
@@ -63,6 +115,7 @@ impl Node {
     pub fn network(&self) -> Option<&Network> {
         match &self.world {
             World::Simulated(net) => Some(net),
+            World::Real(_) => None,
         }
     }
 
@@ -70,6 +123,12 @@ impl Node {
     pub fn client<Req, Resp>(&self, peer: &str) -> ClientEnd<Req, Resp> {
         match &self.world {
             World::Simulated(net) => net.client(&self.name, peer),
+            World::Real(real) => {
+                let peer = (real.peers.lock().entry(peer.to_owned()))
+                    .or_insert_with(|| Arc::new(Peer::new(peer, real.options.clone())))
+                    .clone();
+                ClientEnd::over_tcp(peer)
+            }
         }
     }
 
@@ -83,6 +142,7 @@ impl Node {
     {
         match &self.world {
             World::Simulated(net) => net.add_server(&self.name, server),
+            World::Real(real) => real.server.set_service(server),
         }
     }
 
@@ -93,6 +153,11 @@ impl Node {
     {
         match &self.world {
             World::Simulated(net) => net.spawn(&self.name, task),
+            World::Real(real) => {
+                let mut tasks = real.tasks.lock();
+                while tasks.try_join_next().is_some() {}
+                tasks.spawn_local(task);
+            }
         }
     }
 
@@ -100,6 +165,7 @@ impl Node {
     pub fn rng(&self) -> SharedRng {
         match &self.world {
             World::Simulated(net) => net.rng(),
+            World::Real(real) => real.rng.clone(),
         }
     }
 
@@ -108,6 +174,9 @@ impl Node {
     pub fn phase(&self, period: Duration) -> Duration {
         match &self.world {
             World::Simulated(net) => net.phase(period),
+            World::Real(real) => real
+                .rng
+                .with(|rng| crate::fault::uniform_below(rng, period)),
         }
     }
 
@@ -115,6 +184,7 @@ impl Node {
     pub fn disk(&self) -> Disk {
         match &self.world {
             World::Simulated(net) => net.disk(&self.name),
+            World::Real(real) => real.disk.clone(),
         }
     }
 
@@ -123,6 +193,36 @@ impl Node {
     pub fn kill(&self) {
         match &self.world {
             World::Simulated(net) => net.kill(&self.name),
+            World::Real(real) => {
+                real.server.clear_service();
+                let tasks = std::mem::take(&mut *real.tasks.lock());
+                drop(tasks); // aborts them
+            }
+        }
+    }
+
+    /// Sets what a real node reports on `/status` and to a status call, beside the
+    /// transport's fields and its peers (no effect in a simulation).
+    pub fn set_status(&self, status: StatusFn) {
+        if let World::Real(real) = &self.world {
+            let real_weak = Arc::downgrade(real);
+            real.server.set_status(Arc::new(move || {
+                let mut report = status();
+                if let (Some(real), Some(fields)) = (real_weak.upgrade(), report.as_object_mut())
+                    && let serde_json::Value::Object(peers) = real.peer_status()
+                {
+                    fields.extend(peers);
+                }
+                report
+            }));
+        }
+    }
+
+    /// A real node's TCP server (for its address and status); `None` in a simulation.
+    pub fn tcp_server(&self) -> Option<&TcpServer> {
+        match &self.world {
+            World::Simulated(_) => None,
+            World::Real(real) => Some(&real.server),
         }
     }
 
@@ -130,6 +230,20 @@ impl Node {
     pub fn rpc_count(&self) -> u64 {
         match &self.world {
             World::Simulated(net) => net.rpc_count(&self.name),
+            World::Real(real) => real.server.rpc_count(),
         }
+    }
+}
+
+impl Real {
+    /// `{"peers": {addr: ms since its last answer, or null}}`.
+    fn peer_status(&self) -> serde_json::Value {
+        let peers: serde_json::Map<String, serde_json::Value> = (self.peers.lock().iter())
+            .map(|(addr, peer)| {
+                let ago = peer.last_reply().map(|at| at.elapsed().as_millis() as u64);
+                (addr.clone(), serde_json::json!(ago))
+            })
+            .collect();
+        serde_json::json!({ "peers_last_answer_ms_ago": peers })
     }
 }

@@ -5,11 +5,44 @@
 //! server checks that number against its service's method table before it decodes the rest,
 //! which tells "unknown method" apart from "malformed arguments".
 
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
 use serde::de::{self, DeserializeOwned, Visitor};
 use serde::{Deserializer, Serialize};
 use std::fmt;
+use std::sync::Arc;
+use tarpc::server::Serve;
 
 use crate::Error;
+
+/// A server's request handler with its types erased: request bytes in, reply bytes out. The
+/// simulated network and the TCP transport dispatch through the same handler, so a server
+/// answers malformed bytes and unknown methods alike in both worlds.
+pub(crate) type Handler =
+    Arc<dyn Fn(Vec<u8>) -> LocalBoxFuture<'static, Result<Vec<u8>, Error>> + Send + Sync>;
+
+/// The handler of a tarpc server: decodes a request (method number first), serves it and
+/// encodes the reply (the caller checks the reply against its size limit).
+pub(crate) fn handler<S>(server: S) -> Handler
+where
+    S: Serve + Clone + Send + Sync + 'static,
+    S::Req: DeserializeOwned,
+    S::Resp: Serialize,
+{
+    let methods = variant_names::<S::Req>().len();
+    Arc::new(move |bytes: Vec<u8>| {
+        let server = server.clone();
+        async move {
+            let request: S::Req = decode_request(&bytes, methods)?;
+            let reply = server
+                .serve(crate::context(), request)
+                .await
+                .map_err(|e| Error::Server(e.detail))?;
+            encode(&reply, usize::MAX)
+        }
+        .boxed_local()
+    })
+}
 
 /// Encodes a value, refusing it if it is over `limit` bytes.
 pub(crate) fn encode<T: Serialize>(value: &T, limit: usize) -> Result<Vec<u8>, Error> {

@@ -13,7 +13,6 @@
 //! Every step appends to the trace. All randomness comes from the network's [`SharedRng`].
 
 use futures::FutureExt;
-use futures::future::LocalBoxFuture;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -29,7 +28,8 @@ use tokio::task::JoinSet;
 use crate::disk::SimDisk;
 use crate::fault::Faults;
 use crate::trace::{Event, EventKind, Record, Trace};
-use crate::{ClientEnd, Error, SharedRng, wire};
+use crate::wire::{self, Handler};
+use crate::{ClientEnd, SharedRng};
 
 mod call;
 mod disks;
@@ -42,10 +42,6 @@ type NodeId = usize;
 const WHOLE_NETWORK: NodeId = NodeId::MAX;
 /// Index of a client end in the network's table.
 pub(crate) type EndId = usize;
-
-/// A server's request handler with its types erased: request bytes in, reply bytes out.
-type Handler =
-    Arc<dyn Fn(Vec<u8>) -> LocalBoxFuture<'static, Result<Vec<u8>, Error>> + Send + Sync>;
 
 /// A simulated network of named nodes. Cheap to clone: clones share one network.
 ///
@@ -203,19 +199,7 @@ impl Network {
         S::Req: DeserializeOwned,
         S::Resp: Serialize,
     {
-        let methods = wire::variant_names::<S::Req>().len();
-        let handler: Handler = Arc::new(move |bytes: Vec<u8>| {
-            let server = server.clone();
-            async move {
-                let request: S::Req = wire::decode_request(&bytes, methods)?;
-                let reply = server
-                    .serve(crate::context(), request)
-                    .await
-                    .map_err(|e| Error::Server(e.detail))?;
-                wire::encode(&reply, usize::MAX)
-            }
-            .boxed_local()
-        });
+        let handler = wire::handler(server);
         let mut inner = self.inner.lock();
         let id = inner.node(name);
         let incarnation = inner.next_incarnation;

@@ -12,6 +12,9 @@
 //! - A **client end** ([`ClientEnd`], from [`Network::client`]) belongs to a node and points at
 //!   a server's node. Wrap it in the generated client: `KvClient::from(end)`. On TCP,
 //!   [`ClientEnd::connect_tcp`] and [`tcp::serve`] run the same code for real.
+//! - A **node** ([`Node`]) is what lab code holds: its name, client ends to named peers, its
+//!   service, tasks, randomness and disk, in the simulation ([`Node::simulated`]) or in a real
+//!   process on TCP ([`Node::real`]), with the same protocol code in both.
 //! - Every request and reply is **serialized** (postcard) on send and decoded on delivery, so
 //!   nodes share no memory and bytes are counted. Malformed bytes, unknown methods and
 //!   messages over [`fault::MAX_MESSAGE_BYTES`] come back to the caller as an [`Error`]; the

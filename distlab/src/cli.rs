@@ -4,8 +4,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod real;
 mod values;
 
+pub use real::{
+    KvArgs, KvOp, NodeArgs, PaxoskvArgs, PbkvArgs, PeerArgs, ServeArgs, ServeLab, StatusArgs,
+    ViewserviceArgs,
+};
 pub use values::{
     MAX_SECONDS, Param, ParamName, parse_duration, parse_fraction, parse_param, parse_timeout,
 };
@@ -107,6 +112,30 @@ pub enum Command {
             ", a manifest or a solution region that is wrong"
         )))]
     Handout(HandoutArgs),
+    /// Run a lab server for real: a process listening on TCP, its disk in a directory.
+    #[command(after_help = concat!("Examples:\n  \
+        distlab serve paxoskv --me 0 --peers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003\n  \
+        distlab serve viewservice --listen 127.0.0.1:7000\n  \
+        distlab serve pbkv --listen 127.0.0.1:7010 --viewservice 127.0.0.1:7000\n\n\
+        Logs go to stderr. SIGTERM or Ctrl-C stops the server. Its status is on GET /healthz \
+        and GET /status on the same port, and from distlab status ADDR.\n\n\
+        Exit status:\n  \
+        0  stopped by SIGTERM or Ctrl-C\n  \
+        2  bad arguments\n  \
+        3  the server could not start: an address it cannot listen on (or may not without a \
+        secret), a data directory or secret file it cannot use"))]
+    Serve(ServeArgs),
+    /// Get, put or append a key of a key/value store served by `distlab serve`.
+    #[command(after_help = concat!("Examples:\n  \
+        distlab kv --servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003 put greeting hello\n  \
+        distlab kv --servers 127.0.0.1:7002 get greeting\n  \
+        distlab kv --viewservice 127.0.0.1:7000 append log entry1 --timeout 30s",
+        exit_status!("no server carried out the operation within --timeout")))]
+    Kv(KvArgs),
+    /// Print a running server's status report (JSON).
+    #[command(after_help = concat!("Example:\n  distlab status 127.0.0.1:7001",
+        exit_status!("the server did not answer")))]
+    Status(StatusArgs),
 }
 
 /// A lab with a chaos scenario.

@@ -14,7 +14,10 @@
 //!   scored, optionally as Gradescope's `results.json`; with `--submission DIR`, a student's
 //!   files graded against the staff's tests; with `--gradescope-bundle DIR`, the autograder;
 //! - `distlab handout --out DIR [LAB...]`: the student repository, each lab's solution cut
-//!   out of its student files (see [`coursework`]).
+//!   out of its student files (see [`coursework`]);
+//! - `distlab serve LAB ...`, `distlab kv ... get|put|append` and `distlab status ADDR`: the
+//!   labs for real, each server a process listening on TCP with its disk in a directory (see
+//!   [`real`]).
 //!
 //! Everything simulated is deterministic: the same arguments print the same bytes. The exit
 //! status says what happened: see [`exit`].
@@ -38,6 +41,7 @@ pub mod coursework;
 pub mod grade;
 pub mod labs;
 pub mod output;
+pub mod real;
 pub mod scenario;
 pub mod soak;
 pub mod sweep;

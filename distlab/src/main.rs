@@ -24,12 +24,26 @@ fn main() -> ExitCode {
         Command::Soak(args) => soak_command(&args),
         Command::Grade(args) => grade_command(&args),
         Command::Handout(args) => handout_command(&args),
+        Command::Serve(args) => return real("serve", distlab::real::serve::serve(&args)),
+        Command::Kv(args) => return real("kv", distlab::real::kv::kv(&args)),
+        Command::Status(args) => return real("status", distlab::real::kv::status(&args)),
     };
     match result {
         Ok(code) => code,
         Err(Failure { code, message }) => {
             eprintln!("distlab: {message}");
             ExitCode::from(code)
+        }
+    }
+}
+
+/// The exit of a command that runs the labs for real: its error as `distlab COMMAND: ...`.
+fn real(command: &str, result: Result<(), distlab::real::Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("distlab {command}: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
 }

@@ -7,6 +7,7 @@
 
 use labrpc::tcp::TcpOptions;
 use labrpc::{Disk, Node};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,7 +62,11 @@ impl Plan {
 
     async fn run(self, lab: &ServeLab) -> Result<(), Failure> {
         let name = self.name.clone();
-        let log = move |line: &str| eprintln!("distlab serve {name}: {line}");
+        // One write per line, so that the lines of servers sharing a terminal do not mix.
+        let log = move |line: &str| {
+            let line = format!("distlab serve {name}: {line}\n");
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        };
         // Kept alive while the server runs.
         let mut _temporary = None;
         let (disk, found) = match &self.data_dir {
@@ -83,8 +88,7 @@ impl Plan {
         let listening = node.tcp_server().map_or(self.listen, |s| s.local_addr());
         let disk = match &self.data_dir {
             None => String::new(),
-            Some(dir) if found > 0 => format!(", data in {} ({found} files)", dir.display()),
-            Some(dir) => format!(", data in {} (empty: a first start)", dir.display()),
+            Some(dir) => format!(", data in {} ({})", dir.display(), found_text(lab, found)),
         };
         log(&format!("{} listening on {listening}{disk}", describe(lab)));
         if let Running::Paxos(peer) = &running
@@ -108,6 +112,19 @@ impl Plan {
         log(&format!("stopping ({signal})"));
         running.kill();
         Ok(())
+    }
+}
+
+/// What the data directory holds, for the first log line.
+fn found_text(lab: &ServeLab, found: usize) -> String {
+    match (found, lab) {
+        (1, _) => "1 file".to_owned(),
+        (0, ServeLab::Paxoskv(args)) if args.lost_disk => "empty".to_owned(),
+        (0, ServeLab::Paxoskv(_)) => {
+            "empty: a first start; after a lost disk, start with --lost-disk".to_owned()
+        }
+        (0, _) => "empty: a first start".to_owned(),
+        (n, _) => format!("{n} files"),
     }
 }
 

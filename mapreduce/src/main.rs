@@ -5,14 +5,21 @@
 //! mapreduce worker --master 127.0.0.1:7878                   # one task per core at a time
 //! mapreduce wc FILES... --workers 2                           # master + 2 local workers
 //! ```
+//!
+//! Beyond loopback, give the master and every worker the same `--secret-file`: a peer that
+//! cannot prove it holds the secret can neither register nor be sent a task. A local job
+//! makes a secret of its own for its workers.
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use labrpc::tcp::{Secret, TcpOptions};
 use mapreduce::real::{run_worker, start_master};
 use mapreduce::{DirStore, Event, Exit, JobReport, JobSpec, MasterConfig, WorkerConfig};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, ExitCode, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -38,6 +45,8 @@ enum Command {
         app: String,
         #[command(flatten)]
         job: JobArgs,
+        #[command(flatten)]
+        tcp: TcpArgs,
     },
     /// Run a worker: register with the master and run its tasks until it says stop.
     Worker {
@@ -55,6 +64,8 @@ enum Command {
         /// Sleep this long before each task (to test failures on small inputs).
         #[arg(long, default_value_t = 0, hide = true)]
         task_delay_ms: u64,
+        #[command(flatten)]
+        tcp: TcpArgs,
     },
     /// Count words in FILES with a master and local worker processes.
     Wc(LocalArgs),
@@ -84,6 +95,44 @@ struct JobArgs {
     verbose: bool,
 }
 
+/// Who may talk to this process over TCP.
+#[derive(Args)]
+struct TcpArgs {
+    /// The cluster secret, in FILE (at least 16 bytes; a trailing newline is ignored). The
+    /// master and every worker must have the same: a peer without it can neither register
+    /// nor be sent a task. Without a secret, only loopback addresses may be listened on.
+    #[arg(long, value_name = "FILE")]
+    secret_file: Option<PathBuf>,
+    /// Listen beyond loopback without a secret: anyone who reaches the port can then
+    /// register as a worker and be sent tasks, with the inputs' paths.
+    #[arg(long, conflicts_with = "secret_file")]
+    insecure: bool,
+}
+
+impl TcpArgs {
+    /// The TCP options these flags ask for: reads the secret file, if any.
+    fn options(&self) -> Result<Arc<TcpOptions>, String> {
+        let secret = match &self.secret_file {
+            Some(path) => Some(Secret::from_file(path).map_err(|e| transport_detail(&e))?),
+            None => None,
+        };
+        Ok(Arc::new(TcpOptions {
+            secret,
+            insecure: self.insecure,
+            ..TcpOptions::default()
+        }))
+    }
+}
+
+/// A labrpc error's message without the "transport failed: " of its kind (nor that of an
+/// error it wraps: a secret file's says "secret file F: transport failed: ...").
+fn transport_detail(error: &labrpc::Error) -> String {
+    match error {
+        labrpc::Error::Transport(detail) => detail.replace("transport failed: ", ""),
+        other => other.to_string(),
+    }
+}
+
 #[derive(Args)]
 struct LocalArgs {
     #[command(flatten)]
@@ -95,6 +144,20 @@ struct LocalArgs {
     /// workers, at least one each).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     slots: Option<u16>,
+    /// The cluster secret, in FILE, for the master and its workers (default: a fresh one,
+    /// made for this job).
+    #[arg(long, value_name = "FILE")]
+    secret_file: Option<PathBuf>,
+}
+
+/// Local worker processes for a master to start.
+struct LocalWorkers {
+    /// How many.
+    count: usize,
+    /// Slots of each.
+    slots: u16,
+    /// The file with the master's secret.
+    secret_file: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -109,13 +172,19 @@ fn main() -> ExitCode {
     let local = tokio::task::LocalSet::new();
     let result = local.block_on(&runtime, async move {
         match cli.command {
-            Command::Master { listen, app, job } => master(listen, &app, job, None, None).await,
+            Command::Master {
+                listen,
+                app,
+                job,
+                tcp,
+            } => master(listen, &app, job, tcp.options()?, None).await,
             Command::Worker {
                 master,
                 listen,
                 slots,
                 task_delay_ms,
-            } => worker(master, listen, slots, task_delay_ms).await,
+                tcp,
+            } => worker(master, listen, slots, task_delay_ms, tcp.options()?).await,
             Command::Wc(args) => local_job("wc", args).await,
             Command::Ii(args) => local_job("ii", args).await,
         }
@@ -138,6 +207,7 @@ async fn worker(
     listen: SocketAddr,
     slots: Option<u16>,
     task_delay_ms: u64,
+    options: Arc<TcpOptions>,
 ) -> Result<(), String> {
     let config = WorkerConfig {
         task_time: Duration::from_millis(task_delay_ms),
@@ -156,7 +226,7 @@ async fn worker(
             })?;
             listen.set_port(port);
         }
-        Ok(run_worker(master, listen, config.clone()))
+        Ok(run_worker(master, listen, config.clone(), options.clone()))
     });
     let runs: Vec<_> = runs.collect::<Result<_, String>>()?;
     for (me, exit, done) in futures::future::try_join_all(runs)
@@ -178,13 +248,13 @@ fn default_slots() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// Runs a master for one job; with `local_workers`, also starts that many worker processes.
+/// Runs a master for one job; with `local`, also starts its worker processes.
 async fn master(
     listen: SocketAddr,
     app: &str,
     args: JobArgs,
-    local_workers: Option<usize>,
-    slots: Option<u16>,
+    options: Arc<TcpOptions>,
+    local: Option<LocalWorkers>,
 ) -> Result<(), String> {
     let inputs = check_inputs(&args.files)?;
     let spec = JobSpec {
@@ -194,19 +264,22 @@ async fn master(
         inputs,
     };
     let work_dir = args.work_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let (mut master, server) = start_master(listen, DirStore::new(work_dir), MasterConfig::real())
+    let store = DirStore::new(work_dir);
+    let (mut master, server) = start_master(listen, store, MasterConfig::real(), options)
         .await
         .map_err(|e| e.to_string())?;
     let addr = server.local_addr();
     eprintln!("listening on {addr}");
     let mut children = Vec::new();
-    if let Some(n) = local_workers {
+    if let Some(local) = local {
         let exe =
             std::env::current_exe().map_err(|e| format!("cannot find my own program: {e}"))?;
-        for _ in 0..n {
+        for _ in 0..local.count {
             let child = Process::new(&exe)
                 .args(["worker", "--master", &addr.to_string()])
-                .args(slots.map(|slots| format!("--slots={slots}")))
+                .arg(format!("--slots={}", local.slots))
+                .arg("--secret-file")
+                .arg(&local.secret_file)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .spawn()
@@ -243,7 +316,38 @@ async fn local_job(app: &str, args: LocalArgs) -> Result<(), String> {
         let share = (default_slots() / args.workers).max(1);
         u16::try_from(share).unwrap_or(u16::MAX)
     });
-    master(listen, app, args.job, Some(args.workers), Some(slots)).await
+    // Even on loopback, other users of the machine could register and be sent tasks: the
+    // job's workers prove a secret, the user's or one made for the job (removed after it).
+    let made;
+    let secret_file = match args.secret_file {
+        Some(path) => path,
+        None => {
+            made = fresh_secret_file()?;
+            made.path().to_owned()
+        }
+    };
+    let secret = Secret::from_file(&secret_file).map_err(|e| transport_detail(&e))?;
+    let local = LocalWorkers {
+        count: args.workers,
+        slots,
+        secret_file,
+    };
+    let options = Arc::new(TcpOptions::with_secret(secret));
+    master(listen, app, args.job, options, Some(local)).await
+}
+
+/// A temporary file (readable by its owner only) holding a fresh random secret.
+fn fresh_secret_file() -> Result<tempfile::NamedTempFile, String> {
+    #[allow(clippy::disallowed_methods)] // a real secret comes from the OS, not a seed
+    let bytes: [u8; 32] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut file = tempfile::Builder::new()
+        .prefix("mapreduce-secret-")
+        .tempfile()
+        .map_err(|e| format!("cannot make a secret file for the local workers: {e}"))?;
+    (file.write_all(hex.as_bytes()).and_then(|()| file.flush()))
+        .map_err(|e| format!("cannot write the local workers' secret file: {e}"))?;
+    Ok(file)
 }
 
 /// Absolute paths of the inputs, each checked to be a readable file.
@@ -270,12 +374,9 @@ fn write_output(report: &JobReport, output: Option<&Path>) -> Result<(), String>
     match output {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| format!("cannot write the output to {}: {e}", path.display())),
-        None => {
-            use std::io::Write;
-            std::io::stdout()
-                .write_all(text.as_bytes())
-                .map_err(|e| format!("cannot write the output: {e}"))
-        }
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write the output: {e}")),
     }
 }
 

@@ -188,7 +188,11 @@ pub enum Connect {
         node: String,
     },
     /// On TCP: a worker's name is its `host:port`.
-    Tcp,
+    Tcp {
+        /// How to connect to workers: the master's own options, so that it talks only to
+        /// workers that hold its cluster secret (if it has one).
+        options: Arc<labrpc::tcp::TcpOptions>,
+    },
 }
 
 /// Registrations received, shared by the master's service and its scheduler.
@@ -588,7 +592,7 @@ impl Master {
                     let end = net.client(node, &worker);
                     self.join(worker, end, observer);
                 }
-                Connect::Tcp => {
+                Connect::Tcp { options } => {
                     // Not an address, or too many pending: it will register again.
                     let Ok(addr) = worker.parse::<SocketAddr>() else {
                         continue;
@@ -597,9 +601,12 @@ impl Master {
                         continue;
                     }
                     let timeout = self.config.connect_timeout;
+                    let options = options.clone();
                     self.connecting_to.insert(worker.clone());
                     self.connecting.push(Box::pin(async move {
-                        let end = crate::real::connect_worker(addr, timeout).await.ok();
+                        let end = crate::real::connect_worker(addr, timeout, options)
+                            .await
+                            .ok();
                         (worker, end)
                     }));
                 }

@@ -15,7 +15,12 @@ fn connecting_to_an_address_that_never_answers_times_out() {
     in_real_time(async {
         let blackhole = Blackhole::new();
         let begun = Instant::now();
-        let result = connect_worker(blackhole.addr, Duration::from_millis(200)).await;
+        let result = connect_worker(
+            blackhole.addr,
+            Duration::from_millis(200),
+            Default::default(),
+        )
+        .await;
         assert!(
             matches!(result, Err(ConnectError::TimedOut(_))),
             "{:?}",

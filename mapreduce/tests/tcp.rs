@@ -9,6 +9,7 @@ use blackhole::{Blackhole, in_real_time};
 use mapreduce::protocol::{MasterEnd, MasterServiceClient};
 use mapreduce::real::{run_worker, start_master};
 use mapreduce::{DirStore, Event, Exit, JobSpec, MasterConfig, WorkerConfig};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -30,6 +31,7 @@ fn a_registration_that_never_answers_does_not_stall_the_job() {
             ([127, 0, 0, 1], 0).into(),
             DirStore::new(dir.path()),
             config,
+            Arc::default(),
         )
         .await
         .expect("a master");
@@ -47,6 +49,7 @@ fn a_registration_that_never_answers_does_not_stall_the_job() {
             master_addr,
             ([127, 0, 0, 1], 0).into(),
             WorkerConfig::real(),
+            Arc::default(),
         ));
         let spec = JobSpec {
             app: "wc".into(),

@@ -148,8 +148,12 @@ impl Secret {
         while bytes.last().is_some_and(|b| matches!(b, b'\n' | b'\r')) {
             bytes.pop();
         }
-        Secret::new(bytes)
-            .map_err(|e| Error::Transport(format!("secret file {}: {e}", path.display())))
+        Secret::new(bytes).map_err(|e| match e {
+            Error::Transport(why) => {
+                Error::Transport(format!("secret file {}: {why}", path.display()))
+            }
+            other => other,
+        })
     }
 
     pub(crate) fn key(&self) -> &[u8] {

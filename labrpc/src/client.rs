@@ -110,7 +110,7 @@ impl<Req, Resp> ClientEnd<Req, Resp> {
             Transport::Simulated { net, id } => {
                 self.timed(net.call(*id, "(raw bytes)", request)).await
             }
-            Transport::Tcp(peer) => self.timed(peer.call(Kind::Request, request)).await,
+            Transport::Tcp(peer) => peer.call(Kind::Request, request, self.timeout).await,
         }
     }
 
@@ -121,7 +121,7 @@ impl<Req, Resp> ClientEnd<Req, Resp> {
                 Err(Error::Transport("status calls exist only over TCP".into()))
             }
             Transport::Tcp(peer) => {
-                let bytes = self.timed(peer.call(Kind::Status, Vec::new())).await?;
+                let bytes = peer.call(Kind::Status, Vec::new(), self.timeout).await?;
                 serde_json::from_slice(&bytes).map_err(|e| Error::Decode(format!("status: {e}")))
             }
         }
@@ -153,7 +153,7 @@ where
             }
             Transport::Tcp(peer) => {
                 let bytes = wire::encode(&request, usize::MAX)?;
-                let reply = self.timed(peer.call(Kind::Request, bytes)).await?;
+                let reply = peer.call(Kind::Request, bytes, self.timeout).await?;
                 wire::decode(&reply, "reply")
             }
         }

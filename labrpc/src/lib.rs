@@ -87,7 +87,7 @@ pub use disk::{Disk, DiskError};
 pub use error::Error;
 pub use fault::{Faults, Probability};
 pub use network::{Network, Stats};
-pub use node::Node;
+pub use node::{Node, PeersHeard};
 pub use rng::SharedRng;
 
 /// A tarpc context for a call through labrpc.

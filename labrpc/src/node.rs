@@ -218,6 +218,30 @@ impl Node {
         }
     }
 
+    /// A real node's peers other than itself, by whether they answered in the last `window`
+    /// (peers neither called nor failing in it are in neither list); `None` in a simulation.
+    /// A node that calls peers and hears from none is cut off, or they are down.
+    pub fn peers_heard(&self, window: Duration) -> Option<PeersHeard> {
+        let World::Real(real) = &self.world else {
+            return None;
+        };
+        let recent = |at: Option<tokio::time::Instant>| at.is_some_and(|at| at.elapsed() < window);
+        let mut heard = PeersHeard::default();
+        for (addr, peer) in real
+            .peers
+            .lock()
+            .iter()
+            .filter(|(addr, _)| **addr != self.name)
+        {
+            if recent(peer.last_reply()) {
+                heard.answering.push(addr.clone());
+            } else if recent(peer.last_failure()) {
+                heard.failing.push(addr.clone());
+            }
+        }
+        Some(heard)
+    }
+
     /// A real node's TCP server (for its address and status); `None` in a simulation.
     pub fn tcp_server(&self) -> Option<&TcpServer> {
         match &self.world {
@@ -233,6 +257,15 @@ impl Node {
             World::Real(real) => real.server.rpc_count(),
         }
     }
+}
+
+/// A real node's peers, by whether they answer: see [`Node::peers_heard`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeersHeard {
+    /// Peers that answered a call within the window.
+    pub answering: Vec<String>,
+    /// Peers that did not answer within the window although a call to them failed in it.
+    pub failing: Vec<String>,
 }
 
 impl Real {

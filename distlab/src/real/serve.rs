@@ -11,6 +11,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::running::Running;
 use super::{Failure, detail, resolve, run_local, sanitize, tcp_options};
@@ -108,10 +109,39 @@ impl Plan {
         let signal = tokio::select! {
             signal = stop_signal() => signal?,
             () = running.watch(&log) => "the watch ended",
+            () = watch_peers(&node, &log) => "the watch ended",
         };
         log(&format!("stopping ({signal})"));
         running.kill();
         Ok(())
+    }
+}
+
+/// A node that called its peers and heard from none of them in this long says so.
+const SILENCE: Duration = Duration::from_secs(10);
+
+/// Logs when the node stops hearing from every peer it calls, and when it hears again.
+async fn watch_peers(node: &Node, log: &impl Fn(&str)) {
+    let mut alone = false;
+    loop {
+        tokio::time::sleep(SILENCE / 2).await;
+        let Some(heard) = node.peers_heard(SILENCE) else {
+            continue;
+        };
+        let now_alone = heard.answering.is_empty() && !heard.failing.is_empty();
+        if now_alone && !alone {
+            log(&format!(
+                "cannot reach any peer: none of {} answered in the last {SILENCE:?} (down, cut \
+                 off, or holding another secret?)",
+                heard.failing.join(", ")
+            ));
+        } else if alone && !now_alone && !heard.answering.is_empty() {
+            log(&format!(
+                "reaching peers again: {}",
+                heard.answering.join(", ")
+            ));
+        }
+        alone = now_alone;
     }
 }
 

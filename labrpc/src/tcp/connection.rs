@@ -28,6 +28,7 @@ pub(crate) struct Peer {
     options: Arc<TcpOptions>,
     state: tokio::sync::Mutex<State>,
     last_reply: Mutex<Option<Instant>>,
+    last_failure: Mutex<Option<Instant>>,
 }
 
 #[derive(Default)]
@@ -43,6 +44,7 @@ impl Peer {
             options,
             state: tokio::sync::Mutex::new(State::default()),
             last_reply: Mutex::new(None),
+            last_failure: Mutex::new(None),
         }
     }
 
@@ -60,18 +62,36 @@ impl Peer {
         *self.last_reply.lock()
     }
 
-    /// One call: a request (or status) frame out, its answer back.
-    pub(crate) async fn call(&self, kind: Kind, request: Vec<u8>) -> Result<Vec<u8>, Error> {
+    /// One call: a request (or status) frame out, its answer back, within `timeout` (if any).
+    /// Notes whether the peer answered, for [`Peer::last_reply`] and [`Peer::last_failure`].
+    pub(crate) async fn call(
+        &self,
+        kind: Kind,
+        request: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, Error> {
         wire::check_size(request.len(), self.options.limits.max_message_bytes)?;
-        let calls = self.connect().await?;
-        let reply = calls.call(kind, request).await;
-        if matches!(
-            &reply,
-            Ok(_) | Err(Error::Decode(_) | Error::UnknownMethod { .. })
-        ) {
-            *self.last_reply.lock() = Some(Instant::now());
-        }
+        let call = async {
+            let calls = self.connect().await?;
+            calls.call(kind, request).await
+        };
+        let reply = match timeout {
+            None => call.await,
+            Some(limit) => {
+                (tokio::time::timeout(limit, call).await).unwrap_or(Err(Error::Timeout(limit)))
+            }
+        };
+        let slot = match &reply {
+            Err(e) if e.is_no_reply() => &self.last_failure,
+            _ => &self.last_reply,
+        };
+        *slot.lock() = Some(Instant::now());
         reply
+    }
+
+    /// When a call to this peer last failed for want of an answer, if ever.
+    pub(crate) fn last_failure(&self) -> Option<Instant> {
+        *self.last_failure.lock()
     }
 
     /// The live connection's calls, connecting first if there is none.

@@ -1,72 +1,29 @@
 //! Real mode with a cluster secret, over TCP on loopback: master and workers that share the
 //! secret run a job; a worker with a wrong secret or none cannot register and is told why
 //! at once; a registration naming a server that cannot prove the secret gets it no task; a
-//! raw call without the secret is refused; and the `mapreduce` command's `--secret-file`
-//! and `--insecure` (errors, and a job across processes).
+//! job across processes with `--secret-file`. (Refusals that need no student code are in
+//! `secret_refusals.rs`.)
 #![allow(clippy::disallowed_methods)] // real processes and wall-clock time, no simulation
 
 #[path = "common/blackhole.rs"]
 mod blackhole;
 #[path = "common/processes.rs"]
 mod processes;
+#[path = "common/secret.rs"]
+mod secret;
 
 use blackhole::in_real_time;
 use labrpc::tcp::{Secret, TcpOptions, TcpServer};
 use mapreduce::protocol::{MasterEnd, MasterServiceClient, WorkerService};
-use mapreduce::real::{ConnectError, RealError, connect_worker, run_worker, start_master};
+use mapreduce::real::{ConnectError, RealError, connect_worker, run_worker};
 use mapreduce::{
-    DirStore, Event, Exit, JobReport, JobSpec, Master, MasterConfig, Worker, WorkerConfig,
-    builtin_apps,
+    DirStore, Event, Exit, JobReport, JobSpec, Master, Worker, WorkerConfig, builtin_apps,
 };
+use secret::{Job, KEY, LOOPBACK, OTHER_KEY, PROCESS_TIMEOUT, run_cli, spawn_cli, with_secret};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
-
-const EXE: &str = env!("CARGO_BIN_EXE_mapreduce");
-const KEY: &[u8] = b"the cluster's secret, 32 bytes.";
-const OTHER_KEY: &[u8] = b"somebody else's secret, 32 bytes";
-const LOOPBACK: ([u8; 4], u16) = ([127, 0, 0, 1], 0);
-
-fn with_secret(key: &[u8]) -> Arc<TcpOptions> {
-    Arc::new(TcpOptions::with_secret(
-        Secret::new(key).expect("a long enough secret"),
-    ))
-}
-
-/// A job directory, an input and the job over it.
-struct Job {
-    dir: tempfile::TempDir,
-    spec: JobSpec,
-}
-
-impl Job {
-    fn new() -> Job {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let input = dir.path().join("input.txt");
-        std::fs::write(&input, "one two two\nthree three three\n").expect("write the input");
-        let spec = JobSpec {
-            app: "wc".into(),
-            inputs: vec![input.display().to_string()],
-            map_tasks: 3,
-            reduce_tasks: 2,
-        };
-        Job { dir, spec }
-    }
-
-    async fn master(&self, options: Arc<TcpOptions>) -> (Master, TcpServer) {
-        start_master(
-            LOOPBACK.into(),
-            DirStore::new(self.dir.path()),
-            MasterConfig::real(),
-            options,
-        )
-        .await
-        .expect("a master")
-    }
-}
 
 fn check_output(report: &JobReport) {
     let want: Vec<(String, String)> = [("one", "1"), ("three", "3"), ("two", "2")]
@@ -142,7 +99,9 @@ fn master_and_workers_with_the_same_secret_complete_a_job() {
             assert_eq!(exit, Exit::Shutdown);
             done += tasks;
         }
-        assert_eq!(done, 5, "3 maps and 2 reduces, each once");
+        // In real time the master may hand a task out again (a late reply), as MapReduce
+        // allows; the output above is what must be exact.
+        assert!(done >= 5, "3 maps and 2 reduces, each at least once: {done}");
     });
 }
 
@@ -294,143 +253,6 @@ fn no_task_goes_to_a_worker_that_cannot_prove_the_secret() {
     });
 }
 
-/// A peer calling the master's service directly without the secret (or with another) gets
-/// an error naming the secret, and its call never reaches the service.
-#[test]
-fn a_raw_call_without_the_secret_is_refused() {
-    in_real_time(async {
-        let job = Job::new();
-        let (master, server) = job.master(with_secret(KEY)).await;
-        let addr = server.local_addr().to_string();
-        for (options, why) in [
-            (Arc::default(), "the server requires the cluster secret"),
-            (with_secret(OTHER_KEY), "wrong secret"),
-        ] {
-            let rogue = MasterServiceClient::from(MasterEnd::tcp(&addr, options));
-            let error = (rogue
-                .register(labrpc::context(), "127.0.0.1:1".into())
-                .await)
-                .map_err(labrpc::Error::from)
-                .expect_err("a registration without the secret");
-            assert!(error.to_string().contains(why), "{error}");
-        }
-        let error = MasterEnd::connect_tcp(server.local_addr())
-            .await
-            .expect_err("a connection without the secret");
-        assert!(error.to_string().contains("secret"), "{error}");
-        assert_eq!(server.rpc_count(), 0, "{}", server.status());
-        assert!(master.workers().is_empty());
-    });
-}
-
-/// How long a `mapreduce` process of these tests may run: many times what it takes.
-const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A child process, killed and reaped when the test ends however it ends (an orphan would
-/// hold whatever its parent held, such as a build lock).
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `mapreduce ARGS` in `cwd`, its standard error piped.
-fn spawn_cli(args: &[&str], cwd: &Path) -> Reaped {
-    Reaped(
-        Command::new(EXE)
-            .args(args)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the command"),
-    )
-}
-
-/// Runs `mapreduce ARGS` in `cwd` to its end (failing the test after [`PROCESS_TIMEOUT`]):
-/// whether it succeeded, and its standard error, which must not tell of a panic.
-fn run_cli(args: &[&str], cwd: &Path) -> (bool, String) {
-    let mut child = spawn_cli(args, cwd);
-    let stderr = child.0.stderr.take().expect("its standard error");
-    let (lines, reader) = processes::stream_lines(stderr);
-    let began = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.0.try_wait().expect("wait for the command") {
-            break status;
-        }
-        if began.elapsed() > PROCESS_TIMEOUT {
-            let log: Vec<String> = lines.try_iter().collect();
-            panic!("`mapreduce {args:?}` still runs after {PROCESS_TIMEOUT:?}: {log:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let _ = reader.join();
-    let stderr = lines.try_iter().collect::<Vec<_>>().join("\n");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (status.success(), stderr)
-}
-
-/// The command's errors about the secret: a missing or short secret file, a non-loopback
-/// address without a secret, `--insecure` beside a secret. Each is one clear line, no panic.
-#[test]
-fn command_line_secret_errors_are_clear() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let cwd = dir.path();
-    std::fs::write(cwd.join("ok.txt"), "fine\n").expect("write");
-    std::fs::write(cwd.join("short"), "too short\n").expect("write");
-    std::fs::write(cwd.join("key"), KEY).expect("write");
-
-    let (ok, err) = run_cli(&["master", "--secret-file", "missing", "ok.txt"], cwd);
-    assert!(!ok);
-    assert!(err.contains("cannot read the secret file missing"), "{err}");
-    let (ok, err) = run_cli(
-        &[
-            "worker",
-            "--master",
-            "127.0.0.1:1",
-            "--secret-file",
-            "short",
-        ],
-        cwd,
-    );
-    assert!(!ok);
-    assert!(
-        err.contains("secret file short: a cluster secret needs at least 16 bytes, this one has 9"),
-        "{err}"
-    );
-    let (ok, err) = run_cli(&["wc", "ok.txt", "--secret-file", "short"], cwd);
-    assert!(!ok);
-    assert!(err.contains("at least 16 bytes"), "{err}");
-
-    for args in [
-        &["master", "--listen", "0.0.0.0:0", "ok.txt"][..],
-        &["worker", "--master", "127.0.0.1:1", "--listen", "0.0.0.0:0"],
-    ] {
-        let (ok, err) = run_cli(args, cwd);
-        assert!(!ok);
-        assert!(
-            err.contains(
-                "refusing to listen on 0.0.0.0:0 without a cluster secret: anyone who reaches \
-                 it could call this server; give a secret (--secret-file), listen on loopback, \
-                 or pass --insecure"
-            ),
-            "{err}"
-        );
-        assert_eq!(err.lines().count(), 1, "{err}");
-    }
-
-    let (ok, err) = run_cli(
-        &["master", "--secret-file", "key", "--insecure", "ok.txt"],
-        cwd,
-    );
-    assert!(!ok);
-    assert!(err.contains("cannot be used with"), "{err}");
-}
-
 /// Across processes: a master and a worker given the same `--secret-file` run a job; a
 /// worker given another fails at once, saying why.
 #[test]
@@ -495,7 +317,15 @@ fn processes_with_the_same_secret_file_run_a_job() {
         ],
         cwd,
     );
-    assert!(ok, "{err}");
+    if !ok {
+        // The master's own words say why (a stub not yet written, say).
+        std::thread::sleep(Duration::from_millis(500));
+        let log: Vec<String> = lines.try_iter().collect();
+        panic!(
+            "the worker failed: {err}\nthe master said: {}",
+            log.join("\n")
+        );
+    }
     assert!(err.contains("shut down by the master; "), "{err}");
     let began = std::time::Instant::now();
     let status = loop {

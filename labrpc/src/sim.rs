@@ -408,11 +408,27 @@ fn fresh_seed() -> u64 {
     (nanos ^ u64::from(std::process::id())).wrapping_mul(0x9E37_79B9_7F4A_7C15) % 1_000_000_000
 }
 
-/// The lines a failing test prints: its seed and the command that replays it.
+/// The cargo option that builds with the profile of test executable `exe`
+/// (`target/<profile dir>/deps/<test>-<hash>`): none for `debug`, `--release`, or
+/// `--profile NAME`, so that the replay runs the same build as the failure.
+fn profile_option(exe: &std::path::Path) -> String {
+    let dir = exe.parent().filter(|deps| deps.ends_with("deps"));
+    let profile = dir.and_then(|deps| deps.parent()?.file_name()?.to_str());
+    match profile {
+        None | Some("debug") => String::new(),
+        Some("release") => " --release".to_owned(),
+        Some(name) => format!(" --profile {name}"),
+    }
+}
+
+/// The lines a failing test prints: its seed and the command that replays it, with the build
+/// profile of the failing run.
 pub fn replay_help(seed: u64) -> String {
     let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "PACKAGE".into());
-    let target = std::env::current_exe()
-        .ok()
+    let exe = std::env::current_exe().ok();
+    let profile = exe.as_deref().map(profile_option).unwrap_or_default();
+    let target = exe
+        .as_deref()
         .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .map(|stem| match stem.rsplit_once('-') {
             Some((name, _hash)) => name.to_owned(),
@@ -430,7 +446,22 @@ pub fn replay_help(seed: u64) -> String {
         .unwrap_or_default();
     format!(
         "labrpc: FAILED with seed {seed}\n\
-         labrpc: replay:      LABRPC_SEED={seed} cargo test -p {package} {target}{test}\n\
-         labrpc: with trace:  LABRPC_SEED={seed} LABRPC_TRACE=trace.jsonl cargo test -p {package} {target}{test}"
+         labrpc: replay:      LABRPC_SEED={seed} cargo test{profile} -p {package} {target}{test}\n\
+         labrpc: with trace:  LABRPC_SEED={seed} LABRPC_TRACE=trace.jsonl cargo test{profile} -p {package} {target}{test}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::profile_option;
+    use std::path::Path;
+
+    #[test]
+    fn the_replay_line_names_the_profile_of_the_failing_build() {
+        let option = |p: &str| profile_option(Path::new(p));
+        assert_eq!(option("/w/target/debug/deps/paxos-0123abcd"), "");
+        assert_eq!(option("/w/target/release/deps/paxos-0123abcd"), " --release");
+        assert_eq!(option("/w/target/mutants/deps/paxos-0123abcd"), " --profile mutants");
+        assert_eq!(option("/w/elsewhere/paxos"), "");
+    }
 }

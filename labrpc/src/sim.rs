@@ -460,8 +460,14 @@ mod tests {
     fn the_replay_line_names_the_profile_of_the_failing_build() {
         let option = |p: &str| profile_option(Path::new(p));
         assert_eq!(option("/w/target/debug/deps/paxos-0123abcd"), "");
-        assert_eq!(option("/w/target/release/deps/paxos-0123abcd"), " --release");
-        assert_eq!(option("/w/target/mutants/deps/paxos-0123abcd"), " --profile mutants");
+        assert_eq!(
+            option("/w/target/release/deps/paxos-0123abcd"),
+            " --release"
+        );
+        assert_eq!(
+            option("/w/target/mutants/deps/paxos-0123abcd"),
+            " --profile mutants"
+        );
         assert_eq!(option("/w/elsewhere/paxos"), "");
     }
 }

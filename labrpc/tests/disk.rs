@@ -75,7 +75,13 @@ fn directory_disk_reads_writes_appends_removes_and_reopens() {
         let disk = Disk::open_dir(dir.path().join("node")).expect("open");
         basic_semantics(&disk).await;
         std::fs::write(dir.path().join("node").join("not a file name"), b"?").expect("write");
-        let again = Disk::open_dir(dir.path().join("node")).expect("reopen");
+        let twice = Disk::open_dir(dir.path().join("node"));
+        assert!(
+            matches!(&twice, Err(DiskError::Io(why)) if why.contains("is in use")),
+            "one open disk per directory: {twice:?}"
+        );
+        drop(disk);
+        let again = Disk::open_dir(dir.path().join("node")).expect("reopen once closed");
         assert_eq!(again.read("log"), Ok(Some(b"xyz".to_vec())));
         assert_eq!(
             again.list(),

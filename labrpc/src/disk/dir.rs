@@ -23,7 +23,13 @@ struct Inner {
     unsynced: Mutex<(BTreeSet<String>, bool)>,
     writes: AtomicU64,
     syncs: AtomicU64,
+    /// The directory's `.lock`, locked for as long as the disk is open: one process (one open
+    /// disk) per directory, or two servers would overwrite each other's state.
+    _lock: File,
 }
+
+/// The lock file of a directory disk (a dot name, so never a file of the disk).
+const LOCK_FILE: &str = ".lock";
 
 /// An I/O error, saying what was done to which path.
 fn io_error(what: &str, path: &Path, e: io::Error) -> DiskError {
@@ -33,12 +39,32 @@ fn io_error(what: &str, path: &Path, e: io::Error) -> DiskError {
 impl DirDisk {
     pub(crate) fn open(path: &Path) -> Result<DirDisk, DiskError> {
         fs::create_dir_all(path).map_err(|e| io_error("cannot create", path, e))?;
+        let lock_path = path.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| io_error("cannot open", &lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(DiskError::Io(format!(
+                    "{} is in use: another process (or another open disk) holds {}; one \
+                     server per data directory",
+                    path.display(),
+                    lock_path.display()
+                )));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_error("cannot lock", &lock_path, e)),
+        }
         Ok(DirDisk {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 unsynced: Mutex::new((BTreeSet::new(), false)),
                 writes: AtomicU64::new(0),
                 syncs: AtomicU64::new(0),
+                _lock: lock,
             }),
         })
     }

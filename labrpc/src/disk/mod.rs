@@ -131,8 +131,9 @@ fn check_name(name: &str) -> Result<(), DiskError> {
 impl Disk {
     /// A disk over the real directory `path`, made if missing. Files are the directory's
     /// entries whose names are valid file names (see [`DiskError::BadName`]); others are left
-    /// alone. For one process at a time: two processes writing one directory overwrite each
-    /// other's files.
+    /// alone. One open disk per directory: the disk holds a lock on the directory's `.lock`
+    /// until its last clone is dropped, and opening a directory whose lock is held (by another
+    /// process, or by a disk still open in this one) fails with [`DiskError::Io`] saying so.
     pub fn open_dir(path: impl AsRef<Path>) -> Result<Disk, DiskError> {
         Ok(Disk {
             backend: Backend::Dir(dir::DirDisk::open(path.as_ref())?),

@@ -142,20 +142,10 @@ fn nemesis(lab: Lab, hosts: &mut Hosts, seed: u64, secs: u64) -> Result<(usize, 
     Ok((partitions, kills))
 }
 
-/// A real node for a clerk in this process (it listens on loopback only).
-async fn client_node(hosts: &View) -> labrpc::Node {
+/// A real node for a clerk in this process: it listens nowhere.
+fn client_node(hosts: &View) -> labrpc::Node {
     let secret = labrpc::tcp::Secret::from_file(hosts.secret_file()).expect("the secret");
-    let disk = labrpc::Disk::open_dir(
-        hosts
-            .dir()
-            .join(format!("client-{}", rand::random::<u64>())),
-    )
-    .expect("a client's disk");
-    let addr = "127.0.0.1:0".parse().expect("an address");
-    let options = labrpc::tcp::TcpOptions::with_secret(secret);
-    labrpc::Node::real("client", addr, options, disk)
-        .await
-        .expect("a client node")
+    labrpc::Node::real_client("client", labrpc::tcp::TcpOptions::with_secret(secret))
 }
 
 enum Clerk {
@@ -165,7 +155,7 @@ enum Clerk {
 
 impl Clerk {
     async fn new(lab: Lab, hosts: &View) -> Clerk {
-        let node = client_node(hosts).await;
+        let node = client_node(hosts);
         match lab {
             Lab::PaxosKv { hosts: n } => {
                 let servers: Vec<String> = (0..n).map(|i| hosts.addr(i)).collect();

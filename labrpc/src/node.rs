@@ -43,9 +43,9 @@ enum World {
     Real(Arc<Real>),
 }
 
-/// A real node: a TCP server, connections to peers, its tasks, its disk.
+/// A real node: a TCP server (none for a client), connections to peers, its tasks, its disk.
 struct Real {
-    server: TcpServer,
+    server: Option<TcpServer>,
     options: Arc<TcpOptions>,
     peers: Mutex<BTreeMap<String, Arc<Peer>>>,
     tasks: Mutex<JoinSet<()>>,
@@ -83,27 +83,33 @@ impl Node {
         options: TcpOptions,
         disk: Disk,
     ) -> Result<Node, Error> {
-        let options = Arc::new(options);
-        let server = TcpServer::bind(listen, (*options).clone()).await?;
+        let server = TcpServer::bind(listen, options.clone()).await?;
+        let node = Node::real_world(name, Some(server), options, disk);
+        node.set_status(Arc::new(|| serde_json::json!({})));
+        Ok(node)
+    }
+
+    /// A real node that only calls others (a clerk in a client process): it listens nowhere
+    /// and its disk is in memory ([`Disk::memory`]). Calling [`Node::serve`] on it panics.
+    pub fn real_client(name: &str, options: TcpOptions) -> Node {
+        Node::real_world(name, None, options, Disk::memory())
+    }
+
+    fn real_world(name: &str, server: Option<TcpServer>, options: TcpOptions, disk: Disk) -> Node {
         #[allow(clippy::disallowed_methods)] // a real node's choices need no seed
         let seed = rand::random();
         let real = Arc::new(Real {
             server,
-            options,
+            options: Arc::new(options),
             peers: Mutex::new(BTreeMap::new()),
             tasks: Mutex::new(JoinSet::new()),
             rng: SharedRng::seeded(seed),
             disk,
         });
-        let weak = Arc::downgrade(&real);
-        real.server.set_status(Arc::new(move || {
-            weak.upgrade()
-                .map_or(serde_json::Value::Null, |real| real.peer_status())
-        }));
-        Ok(Node {
+        Node {
             name: name.to_owned(),
             world: World::Real(real),
-        })
+        }
     }
 
     /// This node's name: how its peers address it.
@@ -134,6 +140,10 @@ impl Node {
 
     /// Serves `server` (a tarpc `Serve`, such as `MyService.serve()`) as this node's service.
     /// In a simulation this is a new incarnation of the node (see [`Network::add_server`]).
+    ///
+    /// # Panics
+    ///
+    /// On a client node ([`Node::real_client`]), which listens nowhere.
     pub fn serve<S>(&self, server: S)
     where
         S: Serve + Clone + Send + Sync + 'static,
@@ -142,7 +152,13 @@ impl Node {
     {
         match &self.world {
             World::Simulated(net) => net.add_server(&self.name, server),
-            World::Real(real) => real.server.set_service(server),
+            World::Real(real) => match &real.server {
+                Some(tcp) => tcp.set_service(server),
+                None => panic!(
+                    "node {:?} is a client (Node::real_client): it cannot serve",
+                    self.name
+                ),
+            },
         }
     }
 
@@ -194,7 +210,9 @@ impl Node {
         match &self.world {
             World::Simulated(net) => net.kill(&self.name),
             World::Real(real) => {
-                real.server.clear_service();
+                if let Some(tcp) = &real.server {
+                    tcp.clear_service();
+                }
                 let tasks = std::mem::take(&mut *real.tasks.lock());
                 drop(tasks); // aborts them
             }
@@ -204,9 +222,11 @@ impl Node {
     /// Sets what a real node reports on `/status` and to a status call, beside the
     /// transport's fields and its peers (no effect in a simulation).
     pub fn set_status(&self, status: StatusFn) {
-        if let World::Real(real) = &self.world {
+        if let World::Real(real) = &self.world
+            && let Some(tcp) = &real.server
+        {
             let real_weak = Arc::downgrade(real);
-            real.server.set_status(Arc::new(move || {
+            tcp.set_status(Arc::new(move || {
                 let mut report = status();
                 if let (Some(real), Some(fields)) = (real_weak.upgrade(), report.as_object_mut())
                     && let serde_json::Value::Object(peers) = real.peer_status()
@@ -246,7 +266,7 @@ impl Node {
     pub fn tcp_server(&self) -> Option<&TcpServer> {
         match &self.world {
             World::Simulated(_) => None,
-            World::Real(real) => Some(&real.server),
+            World::Real(real) => real.server.as_ref(),
         }
     }
 
@@ -254,7 +274,7 @@ impl Node {
     pub fn rpc_count(&self) -> u64 {
         match &self.world {
             World::Simulated(net) => net.rpc_count(&self.name),
-            World::Real(real) => real.server.rpc_count(),
+            World::Real(real) => real.server.as_ref().map_or(0, TcpServer::rpc_count),
         }
     }
 }

@@ -71,3 +71,33 @@ fn over_tcp() {
         assert!(matches!(late, Err(Error::Transport(_))), "{late:?}");
     });
 }
+
+#[test]
+fn a_client_node_calls_a_real_node_by_address() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    tokio::task::LocalSet::new().block_on(&runtime, async {
+        let addr = "127.0.0.1:0".parse().expect("an address");
+        let options = labrpc::tcp::TcpOptions::default;
+        let node = labrpc::Node::real("server", addr, options(), labrpc::Disk::memory())
+            .await
+            .expect("listen on loopback");
+        let server = JunkServer::default();
+        node.serve(server.clone().serve());
+        let at = node.tcp_server().expect("a real node listens").local_addr();
+        let client = labrpc::Node::real_client("client", options());
+        assert!(
+            client.tcp_server().is_none(),
+            "a client node listens nowhere"
+        );
+        exercise(&JunkClient::from(client.client(&at.to_string())), &server).await;
+        let heard = client
+            .peers_heard(std::time::Duration::from_secs(60))
+            .expect("a real node");
+        assert_eq!(heard.answering, vec![at.to_string()]);
+        assert!(heard.failing.is_empty());
+        assert_eq!(node.rpc_count(), 3);
+    });
+}

@@ -5,13 +5,13 @@
 //! `--timeout`, saying what each server answered to a status call.
 
 use futures::future::join_all;
-use labrpc::ClientEnd;
 use labrpc::tcp::TcpOptions;
+use labrpc::{ClientEnd, Node};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Failure, client_node, detail, run_local, tcp_options};
+use super::{Failure, detail, run_local, tcp_options};
 use crate::cli::{KvArgs, KvOp, StatusArgs};
 
 /// The clerk of the store `distlab kv` talks to.
@@ -56,7 +56,7 @@ pub fn kv(args: &KvArgs) -> Result<(), Failure> {
         return Err(Failure::usage("an empty server address"));
     }
     run_local(async {
-        let (node, _dir) = client_node(options.clone()).await?;
+        let node = Node::real_client("distlab-client", options.clone());
         let mut clerk = if pbkv {
             Clerk::Pbkv(pbkv::Clerk::on(node, &addrs[0]))
         } else {

@@ -11,7 +11,6 @@
 //! labs' handlers are not `Send`.
 
 use labrpc::tcp::{Secret, TcpOptions};
-use labrpc::{Disk, Node};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 
@@ -108,18 +107,4 @@ fn run_local<T>(task: impl Future<Output = Result<T, Failure>>) -> Result<T, Fai
         .build()
         .map_err(|e| Failure::error(format!("cannot start the tokio runtime: {e}")))?;
     tokio::task::LocalSet::new().block_on(&runtime, task)
-}
-
-/// A node for a client process: labrpc has no client-only node, so it is a real node
-/// listening on an ephemeral loopback port (serving nothing), over a temporary directory
-/// that lives as long as the returned guard.
-async fn client_node(options: TcpOptions) -> Result<(Node, tempfile::TempDir), Failure> {
-    let dir = tempfile::tempdir()
-        .map_err(|e| Failure::error(format!("cannot make a temporary directory: {e}")))?;
-    let disk = Disk::open_dir(dir.path()).map_err(|e| Failure::error(e.to_string()))?;
-    let listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    let node = Node::real("distlab-client", listen, options, disk)
-        .await
-        .map_err(|e| Failure::error(detail(&e)))?;
-    Ok((node, dir))
 }

@@ -272,11 +272,6 @@ impl View {
     pub fn secret_file(&self) -> PathBuf {
         self.dir.join("secret")
     }
-
-    /// A directory for clients' files.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 impl Hosts {

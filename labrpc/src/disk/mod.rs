@@ -129,6 +129,13 @@ fn check_name(name: &str) -> Result<(), DiskError> {
 }
 
 impl Disk {
+    /// A disk in memory, for a node that keeps nothing (a client process): its files are gone
+    /// with its last clone. It behaves as a simulated disk that never crashes; a sync takes
+    /// [`fault::SYNC_TIME`](crate::fault::SYNC_TIME).
+    pub fn memory() -> Disk {
+        sim_handle(Arc::new(Mutex::new(SimDisk::default())))
+    }
+
     /// A disk over the real directory `path`, made if missing. Files are the directory's
     /// entries whose names are valid file names (see [`DiskError::BadName`]); others are left
     /// alone. One open disk per directory: the disk holds a lock on the directory's `.lock`

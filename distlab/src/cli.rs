@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod real;
+mod trace;
 mod values;
 
 pub use real::{
     KvArgs, KvOp, NodeArgs, PaxoskvArgs, PbkvArgs, PeerArgs, ServeArgs, ServeLab, StatusArgs,
     ViewserviceArgs,
 };
+pub use trace::{TraceArgs, TraceCommand, TraceViewArgs};
 pub use values::{
     MAX_SECONDS, Param, ParamName, parse_duration, parse_fraction, parse_param, parse_timeout,
 };
@@ -136,6 +138,8 @@ pub enum Command {
     #[command(after_help = concat!("Example:\n  distlab status 127.0.0.1:7001",
         exit_status!("the server did not answer")))]
     Status(StatusArgs),
+    /// Look at a trace: `distlab trace view FILE` draws it as an offline HTML page.
+    Trace(TraceArgs),
 }
 
 /// A lab with a chaos scenario.

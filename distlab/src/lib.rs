@@ -45,3 +45,4 @@ pub mod real;
 pub mod scenario;
 pub mod soak;
 pub mod sweep;
+pub mod trace_view;

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => return real("serve", distlab::real::serve::serve(&args)),
         Command::Kv(args) => return real("kv", distlab::real::kv::kv(&args)),
         Command::Status(args) => return real("status", distlab::real::kv::status(&args)),
+        Command::Trace(args) => trace_command(&args),
     };
     match result {
         Ok(code) => code,
@@ -139,6 +140,9 @@ fn finish(
     if let Some(html) = &outcome.history_html {
         println!("history: {}", out.write("history.html", html)?.display());
     }
+    let view = out.path("trace.html");
+    distlab::trace_view::view_file(&path, Some(&view)).map_err(|e| e.to_string())?;
+    println!("view:    {}", view.display());
     println!(
         "replay:  distlab replay {lab} {}{extra_options}",
         outcome.params.command_line()
@@ -390,4 +394,12 @@ fn handout_command(args: &HandoutArgs) -> Result<ExitCode, Failure> {
         )
     );
     Ok(verdict_code(report.problems.is_empty()))
+}
+
+fn trace_command(args: &distlab::cli::TraceArgs) -> Result<ExitCode, Failure> {
+    let distlab::cli::TraceCommand::View(view) = &args.command;
+    let (path, _) = distlab::trace_view::view_file(&view.file, view.out.as_deref())
+        .map_err(|e| e.to_string())?;
+    println!("{}", path.display());
+    Ok(ExitCode::SUCCESS)
 }

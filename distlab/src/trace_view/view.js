@@ -1,0 +1,404 @@
+// distlab trace view: the data, what is in view, and the controls. See draw.js for looks.
+"use strict";
+(function main() {
+  const started = performance.now();
+  const DATA = JSON.parse(document.getElementById("trace-data").textContent);
+  const S = DATA.strings, N = DATA.count, NODES = DATA.nodes, L = NODES.length;
+
+  // Columns (see encode.rs): times and lines are deltas.
+  const T = new Float64Array(N), LINE = new Float64Array(N);
+  for (let i = 0, t = 0, l = 0; i < N; i++) { t += DATA.t[i]; T[i] = t; l += DATA.l[i]; LINE[i] = l; }
+  const K = Int32Array.from(DATA.k), F = Int32Array.from(DATA.f), O = Int32Array.from(DATA.o);
+  const C = Float64Array.from(DATA.c), DL = Float64Array.from(DATA.d);
+  const DETAIL = new Int32Array(N).fill(-1);
+  DATA.xe.forEach((e, j) => { DETAIL[e] = DATA.xs[j]; });
+  const kindOf = (i) => S[K[i]];
+
+  // Arrows: style, start and end time, from and to lane, events.
+  const NA = DATA.arrows.length / 3;
+  const AS = new Int32Array(NA), ATS = new Float64Array(NA), ATE = new Float64Array(NA);
+  const ALA = new Int32Array(NA), ALB = new Int32Array(NA), AE1 = new Int32Array(NA), AE2 = new Int32Array(NA);
+  let maxDur = 0;
+  for (let a = 0; a < NA; a++) {
+    let s = DATA.arrows[3 * a]; const e1 = DATA.arrows[3 * a + 1], e2 = DATA.arrows[3 * a + 2];
+    const ts = T[e1];
+    const te = e2 >= 0 ? T[e2] : (s === 1 || s === 4 || s === 6) ? ts + DL[e1] : ts;
+    if (te - ts >= LONG_US && (s === 0 || s === 1)) s += 7;
+    let la = F[e1], lb = O[e1];
+    if (la < 0) la = lb;
+    if (lb < 0) lb = la;
+    AS[a] = s; ATS[a] = ts; ATE[a] = te; ALA[a] = la; ALB[a] = lb; AE1[a] = e1; AE2[a] = e2;
+    maxDur = Math.max(maxDur, te - ts);
+  }
+  // Bands: kind, lane (-1: all), start, end (the end of the trace if none), sides.
+  const NB = DATA.bands.length / 5;
+  let tEnd = N ? T[N - 1] : 1;
+  for (let a = 0; a < NA; a++) tEnd = Math.max(tEnd, ATE[a]);
+  const tStart = N ? T[0] : 0;
+  const BANDS = [];
+  for (let b = 0; b < NB; b++) {
+    const [kind, lane, start, end, group] = DATA.bands.slice(5 * b, 5 * b + 5);
+    BANDS.push({ kind, lane, start, end, ts: T[start], te: end >= 0 ? T[end] : tEnd, sides: group >= 0 ? DATA.groups[group] : null });
+  }
+  const MARKS = Int32Array.from(DATA.marks);
+
+  // The filters: a mask of events shown (1) or not.
+  const shown = new Uint8Array(N).fill(1);
+  let haystack = null;
+  const filterInputs = ["f-node", "f-seq", "f-key", "f-client", "f-text"].map((id) => document.getElementById(id));
+  function applyFilters() {
+    const [node, seq, key, client, text] = filterInputs.map((el) => el.value.trim());
+    const lane = node === "" ? -1 : Number(node), needle = text.toLowerCase();
+    const want = [[DATA.seq, seq], [DATA.key, key], [DATA.client, client]].filter(([, v]) => v !== "");
+    if (needle && !haystack) {
+      haystack = new Array(N);
+      for (let i = 0; i < N; i++) {
+        haystack[i] = [kindOf(i), S[DATA.w[i]], DATA.m[i] >= 0 ? S[DATA.m[i]] : "", F[i] >= 0 ? NODES[F[i]] : "",
+          O[i] >= 0 ? NODES[O[i]] : "", DETAIL[i] >= 0 ? S[DETAIL[i]] : "", "call " + C[i]].join(" ").toLowerCase();
+      }
+    }
+    let count = 0;
+    for (let i = 0; i < N; i++) {
+      let ok = lane < 0 || F[i] === lane || O[i] === lane;
+      for (let w = 0; ok && w < want.length; w++) {
+        const id = want[w][0][i];
+        ok = id >= 0 && S[id] === want[w][1];
+      }
+      if (ok && needle) ok = haystack[i].includes(needle);
+      shown[i] = ok ? 1 : 0;
+      count += shown[i];
+    }
+    filtered = count;
+    draw();
+  }
+  let filtered = N;
+
+  // The view: visible time range, geometry.
+  const canvas = document.getElementById("canvas"), ctx = canvas.getContext("2d");
+  const scroller = document.getElementById("scroller"), inner = document.getElementById("inner");
+  const lanesDiv = document.getElementById("lanes");
+  const AXIS_H = 34, LABEL_W = 110;
+  let W = 800, H = 400, laneH = 40, t0 = 0, t1 = 1, selected = null;
+  const X = (t) => (t - t0) / (t1 - t0) * W;
+  const Y = (l) => AXIS_H + (l + 0.5) * laneH;
+  const crashPattern = hatch(ctx);
+
+  function fit() {
+    const pad = Math.max((tEnd - tStart) * 0.02, 1000);
+    t0 = tStart - pad; t1 = tEnd + pad;
+  }
+  function resize() {
+    W = Math.max(200, scroller.clientWidth - LABEL_W);
+    laneH = Math.max(26, Math.min(90, (scroller.clientHeight - AXIS_H - 8) / Math.max(L, 1)));
+    H = AXIS_H + laneH * Math.max(L, 1) + 8;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
+    canvas.style.width = W + "px"; canvas.style.height = H + "px";
+    inner.style.height = H + "px";
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    lanesDiv.querySelectorAll(".lane-label").forEach((div, l) => {
+      div.style.top = (AXIS_H + l * laneH) + "px"; div.style.height = laneH + "px";
+    });
+    draw();
+  }
+
+  // The first index of a sorted array `a` (of n) whose value is >= v.
+  function lowerBound(a, n, v, key) {
+    let lo = 0, hi = n;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (key(a, mid) < v) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
+  let visArrows = [], visMarks = [];
+  function arrowGeometry(a) {
+    const st = ARROW_STYLES[AS[a]];
+    const x1 = X(ATS[a]), y1 = Y(ALA[a]);
+    let yb = Y(ALB[a]);
+    if (ALA[a] === ALB[a]) yb = y1 + laneH * 0.45;
+    const bar = st.end === "bar";
+    const x2 = bar ? x1 : X(ATE[a]);
+    return [x1, y1, x2, y1 + (yb - y1) * st.frac, X(ATE[a])];
+  }
+  function markLane(i) { return F[i] >= 0 ? F[i] : O[i]; }
+  function markStyle(i) {
+    const kind = kindOf(i), m = MARK_STYLES[kind] || MARK_STYLES.other;
+    if (kind !== "log") return m;
+    const d = DETAIL[i] >= 0 ? S[DETAIL[i]] : "";
+    for (const level in LEVEL_COLORS) if (d.includes('"level":"' + level + '"')) return { shape: m.shape, color: LEVEL_COLORS[level] };
+    return m;
+  }
+
+  function draw() {
+    ctx.clearRect(0, 0, W, H);
+    // Lanes.
+    for (let l = 0; l < L; l++) {
+      ctx.fillStyle = l % 2 ? "#f9fafb" : "#ffffff";
+      ctx.fillRect(0, AXIS_H + l * laneH, W, laneH);
+    }
+    // Bands.
+    for (const b of BANDS) {
+      if (b.te < t0 || b.ts > t1) continue;
+      const x1 = Math.max(X(b.ts), -10), x2 = Math.min(X(b.te), W + 10), w = Math.max(x2 - x1, 1);
+      if (b.kind === 0) {
+        ctx.fillStyle = BAND_STYLES[0].color; ctx.fillRect(x1, AXIS_H - 6, w, H - AXIS_H + 6);
+        if (b.sides) b.sides.forEach((g, l) => { if (g >= 0) { ctx.fillStyle = SIDE_TINTS[g % SIDE_TINTS.length]; ctx.fillRect(x1, AXIS_H + l * laneH, w, laneH); } });
+      } else if (b.lane >= 0) {
+        const top = AXIS_H + b.lane * laneH;
+        if (b.kind === 1) { ctx.fillStyle = crashPattern; ctx.fillRect(x1, top + laneH * 0.2, w, laneH * 0.6); }
+        else if (b.kind === 3) { ctx.fillStyle = BAND_STYLES[3].color; ctx.fillRect(x1, top + laneH - 5, w, 3); }
+        else { ctx.fillStyle = BAND_STYLES[b.kind] ? BAND_STYLES[b.kind].color : "rgba(0,0,0,0.1)"; ctx.fillRect(x1, top + 2, w, laneH - 4); }
+      }
+    }
+    // The axis and the grid.
+    const tk = ticks(t0, t1, W);
+    ctx.fillStyle = "#f3f4f6"; ctx.fillRect(0, 0, W, AXIS_H - 8);
+    ctx.strokeStyle = "#e5e7eb"; ctx.lineWidth = 1; ctx.fillStyle = "#374151"; ctx.font = "11px system-ui, sans-serif";
+    ctx.beginPath();
+    const decimals = Math.max(0, -Math.floor(Math.log10(tk.step / tk.unit) + 1e-9));
+    for (let t = tk.first; t <= t1; t += tk.step) {
+      const x = Math.round(X(t)) + 0.5;
+      ctx.moveTo(x, AXIS_H - 12); ctx.lineTo(x, H);
+      ctx.fillText((t / tk.unit).toFixed(decimals) + " " + tk.unitName, x + 3, 12);
+    }
+    ctx.stroke();
+    ctx.fillStyle = "#6b7280"; ctx.fillText("virtual time", W - 70, 23);
+    ctx.strokeStyle = "#d1d5db"; ctx.beginPath();
+    for (let l = 0; l < L; l++) { const y = Math.round(Y(l)) + 0.5; ctx.moveTo(0, y); ctx.lineTo(W, y); }
+    ctx.stroke();
+    // Arrows in view: by style, one path each.
+    visArrows = [];
+    const first = lowerBound(ATS, NA, t0 - maxDur, (a, i) => a[i]);
+    const byStyle = ARROW_STYLES.map(() => []);
+    for (let a = first; a < NA && ATS[a] <= t1; a++) {
+      if (ATE[a] < t0 || !(shown[AE1[a]] || (AE2[a] >= 0 && shown[AE2[a]]))) continue;
+      visArrows.push(a); byStyle[AS[a]].push(a);
+    }
+    const heads = visArrows.length < 6000;
+    ctx.lineWidth = 1.2;
+    byStyle.forEach((list, s) => {
+      if (!list.length) return;
+      const st = ARROW_STYLES[s];
+      ctx.strokeStyle = ctx.fillStyle = st.color; ctx.setLineDash(st.dash);
+      ctx.beginPath();
+      for (const a of list) { const g = arrowGeometry(a); pathArrow(ctx, s, g[0], g[1], g[2], g[3], g[4]); }
+      ctx.stroke();
+      if (heads && st.end === "head") {
+        ctx.setLineDash([]); ctx.beginPath();
+        for (const a of list) { const g = arrowGeometry(a); pathHead(ctx, g[0], g[1], g[2], g[3]); }
+        ctx.fill();
+      }
+    });
+    ctx.setLineDash([]);
+    // Marks in view, by style.
+    visMarks = [];
+    const groups = new Map();
+    for (let m = lowerBound(MARKS, MARKS.length, t0, (a, i) => T[a[i]]); m < MARKS.length && T[MARKS[m]] <= t1; m++) {
+      const i = MARKS[m];
+      if (!shown[i]) continue;
+      visMarks.push(i);
+      const lane = markLane(i);
+      if (lane < 0) {
+        ctx.strokeStyle = GLOBAL_MARK.color; ctx.setLineDash([3, 3]); ctx.beginPath();
+        ctx.moveTo(X(T[i]), AXIS_H - 8); ctx.lineTo(X(T[i]), H); ctx.stroke(); ctx.setLineDash([]);
+        continue;
+      }
+      const st = markStyle(i), k = st.shape + st.color;
+      if (!groups.has(k)) groups.set(k, { st, list: [] });
+      groups.get(k).list.push(i);
+    }
+    ctx.lineWidth = 1.6;
+    for (const { st, list } of groups.values()) {
+      ctx.strokeStyle = ctx.fillStyle = st.color; ctx.beginPath();
+      let stroked = false;
+      for (const i of list) stroked = pathMark(ctx, st.shape, X(T[i]), Y(markLane(i)));
+      stroked ? ctx.stroke() : ctx.fill();
+    }
+    labels();
+    highlight();
+    const range = "view " + showTime(t0) + " – " + showTime(t1);
+    status.textContent = (filtered === N ? "rendered " + N + " events" : "rendered " + N + " events, " + filtered + " match the filters")
+      + " · " + visArrows.length + " arrows, " + visMarks.length + " marks in " + range;
+  }
+
+  // Text beside marks and arrows when few are in view.
+  function labels() {
+    ctx.font = "10px system-ui, sans-serif"; ctx.fillStyle = "#374151";
+    const cut = (s) => (s.length > 48 ? s.slice(0, 47) + "…" : s);
+    if (visMarks.length <= 150) {
+      for (const i of visMarks) {
+        const lane = markLane(i);
+        if (lane < 0) continue;
+        ctx.fillText(cut(DATA.m[i] >= 0 ? S[DATA.m[i]] : S[DATA.w[i]] || kindOf(i)), X(T[i]) + 6, Y(lane) - 6);
+      }
+    }
+    if (visArrows.length <= 60) {
+      for (const a of visArrows) {
+        const e = AE1[a], g = arrowGeometry(a);
+        const text = DATA.m[e] >= 0 ? S[DATA.m[e]] : S[DATA.w[e]];
+        if (text) ctx.fillText(cut(text), (g[0] + g[2]) / 2 + 4, (g[1] + g[3]) / 2);
+      }
+    }
+  }
+
+  function highlight() {
+    if (!selected) return;
+    ctx.strokeStyle = "#111827"; ctx.fillStyle = "#111827"; ctx.lineWidth = 2.5;
+    ctx.beginPath();
+    if (selected.arrow !== undefined) {
+      const g = arrowGeometry(selected.arrow);
+      pathArrow(ctx, AS[selected.arrow], g[0], g[1], g[2], g[3], g[4]);
+    } else if (selected.event !== undefined && markLane(selected.event) >= 0) {
+      const i = selected.event;
+      ctx.arc(X(T[i]), Y(markLane(i)), 7, 0, 2 * Math.PI);
+    }
+    ctx.stroke();
+  }
+
+  // What is at (px, py): the nearest mark or arrow within 6 px, else a band.
+  function pick(px, py) {
+    let best = null, bestD = 6;
+    for (const i of visMarks) {
+      const lane = markLane(i);
+      const d = lane < 0 ? Math.abs(X(T[i]) - px) : Math.hypot(X(T[i]) - px, Y(lane) - py);
+      if (d < bestD) { bestD = d; best = { event: i }; }
+    }
+    for (const a of visArrows) {
+      const g = arrowGeometry(a);
+      let d = segment(px, py, g[0], g[1], g[2], g[3]);
+      if (AS[a] === 4) d = Math.min(d, segment(px, py, g[0], g[1] - 4, g[4], g[1] - 4));
+      if (d < bestD) { bestD = d; best = { arrow: a }; }
+    }
+    if (best) return best;
+    const t = t0 + (px / W) * (t1 - t0), lane = Math.floor((py - AXIS_H) / laneH);
+    const band = BANDS.find((b) => b.kind !== 0 && b.lane === lane && b.ts <= t && t <= b.te) || BANDS.find((b) => b.kind === 0 && b.ts <= t && t <= b.te);
+    return band ? { band } : null;
+  }
+  function segment(px, py, x1, y1, x2, y2) {
+    const dx = x2 - x1, dy = y2 - y1, len = dx * dx + dy * dy;
+    const u = len ? Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / len)) : 0;
+    return Math.hypot(px - (x1 + u * dx), py - (y1 + u * dy));
+  }
+
+  // The side panel: every field of the events picked.
+  const details = document.getElementById("details");
+  function eventTable(i) {
+    const table = document.createElement("table");
+    table.className = "fields";
+    const row = (k, v) => { const tr = table.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v; };
+    row("at_us", T[i] + " (" + showTime(T[i]) + ")");
+    row("kind", kindOf(i));
+    row("call", C[i]);
+    row("from", F[i] >= 0 ? NODES[F[i]] : "");
+    row("to", O[i] >= 0 ? NODES[O[i]] : "");
+    row("what", S[DATA.w[i]]);
+    row("bytes", DATA.b[i]);
+    row("delay_us", DL[i] + (DL[i] ? " (" + showTime(DL[i]) + ")" : ""));
+    if (DATA.m[i] >= 0) row("msg", S[DATA.m[i]]);
+    if (DETAIL[i] >= 0) {
+      let extra = {};
+      try { extra = JSON.parse(S[DETAIL[i]]); } catch (e) { row("details", S[DETAIL[i]]); }
+      for (const [k, v] of Object.entries(extra)) {
+        if (k === "fields" && v && typeof v === "object") for (const [f, fv] of Object.entries(v)) row("fields." + f, typeof fv === "string" ? fv : JSON.stringify(fv));
+        else row(k, typeof v === "string" ? v : JSON.stringify(v));
+      }
+    }
+    row("line", LINE[i]);
+    return table;
+  }
+  function show(what) {
+    selected = what;
+    details.replaceChildren();
+    const h = document.createElement("h2");
+    details.append(h);
+    let events = [];
+    if (!what) { h.textContent = "Details"; draw(); return; }
+    if (what.arrow !== undefined) {
+      const a = what.arrow, call = C[AE1[a]];
+      h.textContent = ARROW_STYLES[AS[a]].name + " " + NODES[ALA[a]] + " → " + NODES[ALB[a]] + (call ? ", call " + call : "") + ", " + showTime(ATE[a] - ATS[a]);
+      if (call) { for (let i = 0; i < N; i++) if (C[i] === call) events.push(i); } else events = [AE1[a]];
+    } else if (what.event !== undefined) {
+      h.textContent = kindOf(what.event) + (markLane(what.event) >= 0 ? " at " + NODES[markLane(what.event)] : "");
+      events = [what.event];
+    } else {
+      const b = what.band;
+      h.textContent = BAND_STYLES[b.kind].name + (b.lane >= 0 ? " of " + NODES[b.lane] : "") + ", " + showTime(b.te - b.ts) + (b.end < 0 ? " (to the end of the trace)" : "");
+      events = b.end >= 0 ? [b.start, b.end] : [b.start];
+    }
+    for (const i of events) {
+      const h3 = document.createElement("h3");
+      h3.textContent = kindOf(i) + " at " + showTime(T[i]);
+      details.append(h3, eventTable(i));
+    }
+    draw();
+  }
+
+  // Controls: zoom about a point, pan, filters.
+  function zoom(factor, at) {
+    const t = t0 + (at / W) * (t1 - t0);
+    const span = Math.max((t1 - t0) * factor, 10);
+    t0 = t - (at / W) * span; t1 = t0 + span;
+    draw();
+  }
+  function pan(fraction) { const d = (t1 - t0) * fraction; t0 += d; t1 += d; draw(); }
+  canvas.addEventListener("wheel", (ev) => {
+    ev.preventDefault();
+    if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) pan(ev.deltaX / W);
+    else zoom(Math.exp(ev.deltaY * 0.0015), ev.offsetX);
+  }, { passive: false });
+  let drag = null;
+  canvas.addEventListener("mousedown", (ev) => { drag = { x: ev.clientX, t0, t1, moved: false }; canvas.classList.add("dragging"); });
+  window.addEventListener("mousemove", (ev) => {
+    if (drag) {
+      const dt = (ev.clientX - drag.x) / W * (drag.t1 - drag.t0);
+      if (Math.abs(ev.clientX - drag.x) > 3) drag.moved = true;
+      t0 = drag.t0 - dt; t1 = drag.t1 - dt; draw();
+    }
+    if (ev.target === canvas) cursor.textContent = "at " + showTime(t0 + (ev.offsetX / W) * (t1 - t0));
+  });
+  window.addEventListener("mouseup", (ev) => {
+    if (drag && !drag.moved && ev.target === canvas) show(pick(ev.offsetX, ev.offsetY));
+    drag = null; canvas.classList.remove("dragging");
+  });
+  const on = (id, f) => document.getElementById(id).addEventListener("click", f);
+  on("zoom-in", () => zoom(0.5, W / 2)); on("zoom-out", () => zoom(2, W / 2));
+  on("pan-left", () => pan(-0.25)); on("pan-right", () => pan(0.25));
+  on("fit", () => { fit(); draw(); });
+  on("f-clear", () => { filterInputs.forEach((el) => { el.value = ""; }); applyFilters(); });
+  window.addEventListener("keydown", (ev) => {
+    if (ev.target.tagName === "INPUT" || ev.target.tagName === "SELECT") return;
+    const keys = { "+": () => zoom(0.5, W / 2), "=": () => zoom(0.5, W / 2), "-": () => zoom(2, W / 2), "0": () => { fit(); draw(); }, ArrowLeft: () => pan(-0.25), ArrowRight: () => pan(0.25), Escape: () => show(null) };
+    if (keys[ev.key]) { keys[ev.key](); ev.preventDefault(); }
+  });
+  let timer = 0;
+  filterInputs.forEach((el) => el.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(applyFilters, 150); }));
+  window.addEventListener("resize", resize);
+
+  // The DOM: title, lane labels, filter choices, legend, then the first drawing.
+  const status = document.getElementById("status"), cursor = document.getElementById("cursor");
+  document.getElementById("title").textContent = DATA.title;
+  NODES.forEach((name, l) => {
+    const div = document.createElement("div");
+    div.className = "lane-label"; div.dataset.node = name; div.dataset.lane = l; div.textContent = name; div.title = name;
+    lanesDiv.append(div);
+    const opt = document.createElement("option");
+    opt.value = l; opt.textContent = name;
+    filterInputs[0].append(opt);
+  });
+  [["seq", "l-seq"], ["key", "l-key"], ["client", "l-client"]].forEach(([column, list]) => {
+    const ids = new Set(DATA[column].filter((id) => id >= 0));
+    const values = [...ids].map((id) => S[id]).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const datalist = document.getElementById(list);
+    for (const v of values.slice(0, 1000)) { const opt = document.createElement("option"); opt.value = v; datalist.append(opt); }
+  });
+  drawLegend(document.getElementById("legend"));
+  fit();
+  resize();
+  const ms = Math.round(performance.now() - started);
+  document.body.dataset.events = N;
+  document.body.dataset.lanes = L;
+  document.body.dataset.arrows = NA;
+  document.body.dataset.marks = MARKS.length;
+  document.body.dataset.renderMs = ms;
+  document.body.dataset.rendered = "1";
+  status.textContent = "rendered " + N + " events on " + L + " lanes in " + ms + " ms · " + status.textContent.split(" · ").slice(1).join(" · ");
+})();

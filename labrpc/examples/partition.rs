@@ -15,6 +15,10 @@ trait Counter {
     async fn add(by: u64) -> u64;
 }
 
+// What its messages say in a recorded trace: their Debug form.
+impl labrpc::Summarize for CounterRequest {}
+impl labrpc::Summarize for CounterResponse {}
+
 #[derive(Clone, Default)]
 struct CounterServer(Arc<Mutex<u64>>);
 

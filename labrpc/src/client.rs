@@ -11,7 +11,8 @@ use tarpc::RequestName;
 use tarpc::client::RpcError;
 use tarpc::client::stub::Stub;
 
-use crate::network::EndId;
+use crate::network::{EndId, no_summary};
+use crate::summary::{Summarize, Summary};
 use crate::tcp::frame::Kind;
 use crate::tcp::{Peer, TcpOptions};
 use crate::{Error, Network, wire};
@@ -108,7 +109,9 @@ impl<Req, Resp> ClientEnd<Req, Resp> {
     pub async fn call_bytes(&self, request: Vec<u8>) -> Result<Vec<u8>, Error> {
         match &self.transport {
             Transport::Simulated { net, id } => {
-                self.timed(net.call(*id, "(raw bytes)", request)).await
+                let about = net.recording().then(|| Summary::new("(raw bytes)"));
+                let call = net.call(*id, "(raw bytes)", request, about, no_summary);
+                self.timed(call).await
             }
             Transport::Tcp(peer) => peer.call(Kind::Request, request, self.timeout).await,
         }
@@ -139,8 +142,8 @@ impl<Req, Resp> ClientEnd<Req, Resp> {
 
 impl<Req, Resp> ClientEnd<Req, Resp>
 where
-    Req: RequestName + Serialize,
-    Resp: DeserializeOwned,
+    Req: RequestName + Serialize + Summarize,
+    Resp: DeserializeOwned + Summarize,
 {
     /// Calls the server with a request of the service's request enum. The generated tarpc
     /// client calls this through [`Stub`]; it is also usable directly.
@@ -148,7 +151,10 @@ where
         match &self.transport {
             Transport::Simulated { net, id } => {
                 let bytes = wire::encode(&request, usize::MAX)?;
-                let reply = self.timed(net.call(*id, request.name(), bytes)).await?;
+                // Summaries only for a recorded trace: they cost a format per message.
+                let about = net.recording().then(|| request.summary());
+                let call = net.call(*id, request.name(), bytes, about, summarize::<Resp>);
+                let reply = self.timed(call).await?;
                 wire::decode(&reply, "reply")
             }
             Transport::Tcp(peer) => {
@@ -175,10 +181,16 @@ impl<Req, Resp> ClientEnd<Req, Resp> {
     }
 }
 
+/// The summary of a reply, decoded from its bytes (none if they do not decode).
+fn summarize<Resp: DeserializeOwned + Summarize>(bytes: &[u8]) -> Option<Summary> {
+    let reply: Resp = wire::decode(bytes, "reply").ok()?;
+    Some(reply.summary())
+}
+
 impl<Req, Resp> Stub for ClientEnd<Req, Resp>
 where
-    Req: RequestName + Serialize,
-    Resp: DeserializeOwned,
+    Req: RequestName + Serialize + Summarize,
+    Resp: DeserializeOwned + Summarize,
 {
     type Req = Req;
     type Resp = Resp;

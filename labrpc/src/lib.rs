@@ -31,6 +31,9 @@
 //! - A **call** returns `Result<_, Error>`. As in Go, a lost request and a lost reply look the
 //!   same: [`Error::NoReply`]. tarpc clients return `tarpc::client::RpcError`;
 //!   `Error::from` recovers the labrpc error from it.
+//! - A recorded **trace** ([`trace`]) says what every message carries ([`Summarize`]) and
+//!   what the protocol did: lab code logs with `tracing`'s macros, and in a simulation
+//!   [`Recorder`] stamps each event with virtual time and node.
 //! - One **seed** drives a [`SharedRng`] that makes every random choice; [`sim::run`] runs a
 //!   test body on a paused (virtual-time) current-thread runtime, prints the seed and a
 //!   replay command when it fails, and can check that a seed replays the same **trace**.
@@ -45,6 +48,10 @@
 //! trait Echo {
 //!     async fn echo(text: String) -> String;
 //! }
+//!
+//! // What its messages say in a recorded trace (here their Debug form; see `summary`).
+//! impl labrpc::Summarize for EchoRequest {}
+//! impl labrpc::Summarize for EchoResponse {}
 //!
 //! #[derive(Clone)]
 //! struct EchoServer;
@@ -76,8 +83,10 @@ mod error;
 pub mod fault;
 mod network;
 pub mod node;
+pub mod recorder;
 mod rng;
 pub mod sim;
+pub mod summary;
 pub mod tcp;
 pub mod trace;
 mod wire;
@@ -88,7 +97,9 @@ pub use error::Error;
 pub use fault::{Faults, Probability};
 pub use network::{Network, Stats};
 pub use node::{Node, PeersHeard};
+pub use recorder::Recorder;
 pub use rng::SharedRng;
+pub use summary::{Summarize, Summary, digest};
 
 /// A tarpc context for a call through labrpc.
 ///

@@ -215,9 +215,11 @@ where
         .unwrap_or_else(|e| panic!("labrpc: cannot build a tokio runtime: {e}"));
     let local = tokio::task::LocalSet::new();
     let net = local.block_on(&runtime, async { Network::new(seed) });
-    if record {
+    // Protocol events go into a recorded trace for as long as the run lasts.
+    let _recorder = record.then(|| {
         net.record_trace();
-    }
+        crate::Recorder::install(&net)
+    });
     *keep = Some(net.clone());
     let body = body(net.clone());
     let watcher = net.clone();

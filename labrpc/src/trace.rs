@@ -4,12 +4,23 @@
 //! (the determinism check). Keeping the events themselves costs memory, so that is optional:
 //! [`Network::record_trace`](crate::Network::record_trace) turns it on, and `LABRPC_TRACE=FILE`
 //! makes the test runner do so and write the events as JSON lines.
+//!
+//! A recorded trace holds two sorts of events: the network's (a call's send, delivery, reply
+//! or loss, each with a [summary](crate::summary) of the message, and every fault), and the
+//! protocol's own, [`EventKind::Log`]: what lab code reported through `tracing`'s macros
+//! (`tracing::debug!(seq, n = %ballot, "promised")`), stamped with the virtual time and the
+//! node whose task reported it (see [`crate::recorder`]). Only the network's events go into
+//! the hash and the count: protocol events exist only while recording.
 
 use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
+
+use crate::summary::Summary;
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -50,6 +61,10 @@ pub enum EventKind {
     Links,
     /// The fault settings changed.
     Faults,
+    /// A protocol event: lab code reported a step through `tracing` (`what` is its message,
+    /// `fields` its fields with `level` and `target`; `from` is the node, or empty outside
+    /// any node's task).
+    Log,
 }
 
 /// One event of the trace.
@@ -71,6 +86,12 @@ pub struct Event {
     pub bytes: usize,
     /// A delay drawn for this event, in microseconds.
     pub delay_us: u64,
+    /// What the message carries, briefly (`prepare seq=5 n=(3,1)`); empty if not a message.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub msg: String,
+    /// The message's summary fields, or a protocol event's fields (`seq`, `key`, `client`...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, Value>,
 }
 
 /// The trace of one network: a running hash and, optionally, the events.
@@ -90,6 +111,8 @@ pub(crate) struct Record<'a> {
     pub what: &'a str,
     pub bytes: usize,
     pub delay: Duration,
+    /// What the message carries (only made while recording).
+    pub about: Option<&'a Summary>,
 }
 
 impl Trace {
@@ -109,12 +132,15 @@ impl Trace {
     pub(crate) fn push(&mut self, at: Duration, r: Record<'_>) {
         let at_us = at.as_micros() as u64;
         let delay_us = r.delay.as_micros() as u64;
-        (
-            at_us, r.kind, r.call, r.from, r.to, r.what, r.bytes, delay_us,
-        )
-            .hash(&mut self.hasher);
-        self.count += 1;
+        if r.kind != EventKind::Log {
+            (
+                at_us, r.kind, r.call, r.from, r.to, r.what, r.bytes, delay_us,
+            )
+                .hash(&mut self.hasher);
+            self.count += 1;
+        }
         if let Some(events) = &mut self.events {
+            let (msg, fields) = r.about.cloned().unwrap_or_default().into_parts();
             events.push(Event {
                 at_us,
                 kind: r.kind,
@@ -124,12 +150,18 @@ impl Trace {
                 what: r.what.to_owned(),
                 bytes: r.bytes,
                 delay_us,
+                msg,
+                fields,
             });
         }
     }
 
     pub(crate) fn hash(&self) -> u64 {
         self.hasher.finish() ^ self.count
+    }
+
+    pub(crate) fn recording(&self) -> bool {
+        self.events.is_some()
     }
 
     pub(crate) fn count(&self) -> u64 {

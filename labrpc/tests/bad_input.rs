@@ -92,12 +92,18 @@ fn oversized_requests_and_replies_are_refused() {
     });
 }
 
+/// Another service's reply type.
+#[derive(Debug, serde::Deserialize)]
+struct OtherReply(#[allow(dead_code)] String, #[allow(dead_code)] String);
+
+impl labrpc::Summarize for OtherReply {}
+
 #[test]
 fn a_reply_that_does_not_decode_is_an_error() {
     sim::run(|net: Network| async move {
         start(&net, "client", "server");
         // A client that expects another service's replies: the bytes do not decode as its type.
-        let wrong: ClientEnd<JunkRequest, (String, String)> = net.client("client", "server");
+        let wrong: ClientEnd<JunkRequest, OtherReply> = net.client("client", "server");
         let reply = wrong.call(JunkRequest::Handler2 { args: 3 }).await;
         assert!(
             matches!(&reply, Err(Error::Decode(why)) if why.starts_with("reply")),

@@ -177,6 +177,48 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// Reports the event through `tracing`: a protocol event in a recorded simulation's
+    /// trace, a log line in a real process.
+    fn record(&self) {
+        match self {
+            Event::PhaseStarted { phase, tasks } => {
+                tracing::info!(phase = %phase, tasks, "phase started")
+            }
+            Event::WorkerJoined { worker } => tracing::debug!(worker, "worker joined"),
+            Event::WorkerLost { worker } => {
+                tracing::info!(worker, "worker lost: its running tasks are re-issued")
+            }
+            Event::TaskStarted {
+                phase,
+                task,
+                worker,
+                backup,
+            } => {
+                let what = if *backup {
+                    "backup task handed out"
+                } else {
+                    "task handed out"
+                };
+                tracing::debug!(phase = %phase, task, worker, backup, "{what}")
+            }
+            Event::TaskDone {
+                phase,
+                task,
+                worker,
+            } => tracing::debug!(phase = %phase, task, worker, "task done"),
+            Event::AttemptFailed {
+                phase,
+                task,
+                worker,
+                reason,
+            } => {
+                tracing::debug!(phase = %phase, task, worker, reason, "attempt failed: the task will be re-issued")
+            }
+        }
+    }
+}
+
 /// How the master reaches a worker that registered.
 #[derive(Clone)]
 pub enum Connect {
@@ -331,6 +373,10 @@ impl Master {
         spec: &JobSpec,
         observer: &mut dyn FnMut(&Event),
     ) -> Result<JobReport, JobError> {
+        let observer = &mut |event: &Event| {
+            event.record();
+            observer(event);
+        };
         let started = Instant::now();
         let splits = plan(&*self.store, spec)?;
         let job = self.store.create_job().map_err(JobError::Storage)?;

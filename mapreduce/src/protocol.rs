@@ -204,6 +204,51 @@ pub type MasterEnd = labrpc::ClientEnd<MasterServiceRequest, MasterServiceRespon
 /// A client end to a worker.
 pub type WorkerEnd = labrpc::ClientEnd<WorkerServiceRequest, WorkerServiceResponse>;
 
+// ----- what the messages say in a recorded trace (labrpc::summary) ----------------------
+
+impl labrpc::Summarize for MasterServiceRequest {
+    fn summary(&self) -> labrpc::Summary {
+        let MasterServiceRequest::Register { worker } = self;
+        labrpc::Summary::new("register").field("worker", worker.as_str())
+    }
+}
+
+impl labrpc::Summarize for MasterServiceResponse {
+    fn summary(&self) -> labrpc::Summary {
+        labrpc::Summary::new("ok")
+    }
+}
+
+impl labrpc::Summarize for WorkerServiceRequest {
+    /// `do_task map task=3`: the phase and the task's number as `task`.
+    fn summary(&self) -> labrpc::Summary {
+        match self {
+            WorkerServiceRequest::DoTask { args } => {
+                let phase = args.task.phase();
+                (labrpc::Summary::new(&format!("do_task {phase}")))
+                    .field("task", args.task.index())
+                    .field("phase", phase.to_string())
+            }
+            WorkerServiceRequest::Ping {} => labrpc::Summary::new("ping"),
+            WorkerServiceRequest::Shutdown {} => labrpc::Summary::new("shutdown"),
+        }
+    }
+}
+
+impl labrpc::Summarize for WorkerServiceResponse {
+    fn summary(&self) -> labrpc::Summary {
+        match self {
+            WorkerServiceResponse::DoTask(Ok(())) => labrpc::Summary::new("done"),
+            WorkerServiceResponse::DoTask(Err(e)) => {
+                labrpc::Summary::new("failed").field("error", e.to_string())
+            }
+            WorkerServiceResponse::Ping(done) | WorkerServiceResponse::Shutdown(done) => {
+                labrpc::Summary::new("ok").field("completed", *done)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -133,6 +133,7 @@ impl State {
     /// A `peer` out of range (a malformed message) is ignored.
     pub(crate) fn note_done(&mut self, peer: usize, done: Seq) {
         // BEGIN SOLUTION: todo!("lab 3A: record a peer's done value and forget what every peer is done with (F1)")
+        let before = self.min();
         let Some(slot) = self.done.get_mut(peer) else {
             return;
         };
@@ -147,6 +148,14 @@ impl State {
         let kept = self.instances.split_off(&min);
         for seq in std::mem::replace(&mut self.instances, kept).into_keys() {
             self.storage.remove_instance(seq);
+        }
+        if min > before {
+            tracing::debug!(
+                peer,
+                done,
+                min,
+                "min advanced: instances below are forgotten"
+            );
         }
         // END SOLUTION
     }
@@ -224,6 +233,15 @@ impl State {
         if changed {
             self.save(args.seq);
         }
+        let answer = match &outcome {
+            PrepareOutcome::Promise { accepted: None } => "promise".to_owned(),
+            PrepareOutcome::Promise {
+                accepted: Some((n_a, _)),
+            } => format!("promise, accepted {n_a}"),
+            PrepareOutcome::Reject { promised } => format!("refused, promised {promised}"),
+            other => format!("{other:?}"),
+        };
+        tracing::debug!(seq = args.seq, n = %args.ballot, answer = %answer, "prepare");
         let reply = PrepareReply {
             outcome,
             done: self.my_done(),
@@ -262,6 +280,13 @@ impl State {
         if changed {
             self.save(args.seq);
         }
+        let answer = match &outcome {
+            AcceptOutcome::Accepted => "accepted".to_owned(),
+            AcceptOutcome::Reject { promised } => format!("refused, promised {promised}"),
+            other => format!("{other:?}"),
+        };
+        let value = labrpc::digest(&args.value.0);
+        tracing::debug!(seq = args.seq, n = %args.ballot, value, answer = %answer, "accept");
         let reply = AcceptReply {
             outcome,
             done: self.my_done(),
@@ -296,6 +321,7 @@ impl State {
             instance.decided = Some(value.clone());
             instance.accepted = None;
             self.save(seq);
+            tracing::debug!(seq, value = %labrpc::digest(&value.0), "decided");
         }
         // END SOLUTION
     }

@@ -61,6 +61,7 @@ pub(crate) async fn propose(core: Arc<Core>, seq: Seq, value: Bytes) {
             round,
             peer: core.me as u32,
         };
+        tracing::debug!(seq, n = %ballot, "proposing");
         match try_ballot(&core, seq, ballot, &value).await {
             Round::Over => break,
             Round::Failed { highest } => round = round.max(highest),
@@ -137,11 +138,15 @@ async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> 
     }
     drop(calls);
     if promises < majority {
+        tracing::debug!(seq, n = %ballot, promises, refusals, "phase 1 failed: no majority");
         return Round::Failed { highest };
     }
 
     // Phase 2: the value of the highest accepted proposal, else our own.
+    let adopted = best.as_ref().map(|(n, _)| n.to_string());
     let value = best.map_or_else(|| own.clone(), |(_, v)| v);
+    let digest = labrpc::digest(&value.0);
+    tracing::debug!(seq, n = %ballot, promises, adopted = adopted.as_deref(), value = %digest, "phase 1 won");
     let args = AcceptArgs {
         seq,
         ballot,
@@ -184,8 +189,10 @@ async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> 
         }
     }
     if accepts < majority {
+        tracing::debug!(seq, n = %ballot, accepts, refusals, "phase 2 failed: no majority");
         return Round::Failed { highest };
     }
+    tracing::debug!(seq, n = %ballot, value = %digest, "chosen");
     decide(core, seq, args.value);
     Round::Over
     // END SOLUTION

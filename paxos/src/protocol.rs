@@ -7,6 +7,7 @@
 
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
+use labrpc::{Summarize, Summary};
 use serde::{Deserialize, Serialize};
 
 /// An instance number: the position of one agreement in the sequence. `-1` means "none", as
@@ -281,5 +282,105 @@ impl Transport for PaxosLinks {
                 .map_err(labrpc::Error::from)
         }
         .boxed_local()
+    }
+}
+
+// ----- what the messages say in a recorded trace (labrpc::summary) ----------------------
+// Every message names its instance as `seq` and its ballot as `n`, so a trace can be searched
+// by instance (`jq 'select(.fields.seq == 5)'`) and the viewer can filter on it.
+
+impl std::fmt::Display for Ballot {
+    /// `(round,peer)`, as the trace shows it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "({},{})", self.round, self.peer)
+    }
+}
+
+/// A value as a summary shows it: its size and digest.
+fn shown(value: &Bytes) -> String {
+    format!("{}B/{}", value.len(), labrpc::digest(&value.0))
+}
+
+impl Summarize for PrepareArgs {
+    fn summary(&self) -> Summary {
+        (Summary::new("prepare").field("seq", self.seq))
+            .field("n", self.ballot.to_string())
+            .field("done", self.done)
+    }
+}
+
+impl Summarize for PrepareReply {
+    fn summary(&self) -> Summary {
+        let summary = match &self.outcome {
+            PrepareOutcome::Promise { accepted: None } => Summary::new("promise"),
+            PrepareOutcome::Promise {
+                accepted: Some((n_a, v_a)),
+            } => (Summary::new("promise").field("n_a", n_a.to_string())).field("v_a", shown(v_a)),
+            PrepareOutcome::Reject { promised } => {
+                Summary::new("refuse").field("n_p", promised.to_string())
+            }
+            PrepareOutcome::Decided(value) => Summary::new("decided").field("value", shown(value)),
+            PrepareOutcome::Forgotten => Summary::new("forgotten"),
+            PrepareOutcome::Abstain => Summary::new("abstain"),
+        };
+        summary.field("done", self.done)
+    }
+}
+
+impl Summarize for AcceptArgs {
+    fn summary(&self) -> Summary {
+        (Summary::new("accept").field("seq", self.seq))
+            .field("n", self.ballot.to_string())
+            .field("value", shown(&self.value))
+            .field("done", self.done)
+    }
+}
+
+impl Summarize for AcceptReply {
+    fn summary(&self) -> Summary {
+        let summary = match &self.outcome {
+            AcceptOutcome::Accepted => Summary::new("accepted"),
+            AcceptOutcome::Reject { promised } => {
+                Summary::new("refuse").field("n_p", promised.to_string())
+            }
+            AcceptOutcome::Decided(value) => Summary::new("decided").field("value", shown(value)),
+            AcceptOutcome::Forgotten => Summary::new("forgotten"),
+            AcceptOutcome::Abstain => Summary::new("abstain"),
+        };
+        summary.field("done", self.done)
+    }
+}
+
+impl Summarize for DecidedArgs {
+    fn summary(&self) -> Summary {
+        (Summary::new("decided").field("seq", self.seq))
+            .field("value", shown(&self.value))
+            .field("done", self.done)
+    }
+}
+
+impl Summarize for DecidedReply {
+    fn summary(&self) -> Summary {
+        Summary::new("ok").field("done", self.done)
+    }
+}
+
+impl Summarize for PaxosRequest {
+    fn summary(&self) -> Summary {
+        match self {
+            PaxosRequest::Prepare { args } => args.summary(),
+            PaxosRequest::Accept { args } => args.summary(),
+            PaxosRequest::Decided { args } => args.summary(),
+        }
+    }
+}
+
+impl Summarize for PaxosResponse {
+    fn summary(&self) -> Summary {
+        match self {
+            PaxosResponse::Prepare(reply) => reply.summary(),
+            PaxosResponse::Accept(reply) => reply.summary(),
+            PaxosResponse::Decided(reply) => reply.summary(),
+        }
     }
 }

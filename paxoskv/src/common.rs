@@ -118,3 +118,82 @@ pub trait KvPaxos {
 
 /// A client end of the service.
 pub type KvEnd = labrpc::ClientEnd<KvPaxosRequest, KvPaxosResponse>;
+
+// ----- what the messages say in a recorded trace (labrpc::summary) ----------------------
+// An operation names its key, its client and the client's sequence number (`cseq`); `seq` is
+// the Paxos instance, as in the Paxos messages this service carries too.
+
+impl OpKind {
+    /// The key the operation is about.
+    pub fn key(&self) -> &str {
+        match self {
+            OpKind::Get { key } | OpKind::Put { key, .. } | OpKind::Append { key, .. } => key,
+        }
+    }
+
+    /// `get`, `put` or `append`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpKind::Get { .. } => "get",
+            OpKind::Put { .. } => "put",
+            OpKind::Append { .. } => "append",
+        }
+    }
+}
+
+/// A value as a summary shows it: short ones as they are, long ones by size and digest.
+fn shown_value(value: &str) -> String {
+    if value.len() <= 16 {
+        value.to_owned()
+    } else {
+        format!("{}B/{}", value.len(), labrpc::digest(value))
+    }
+}
+
+impl labrpc::Summarize for ClientOp {
+    /// `append key=k1 client=3 cseq=17 value=x`.
+    fn summary(&self) -> labrpc::Summary {
+        let summary = (labrpc::Summary::new(self.kind.name()))
+            .field("key", self.kind.key())
+            .field("client", self.client)
+            .field("cseq", self.seq);
+        match &self.kind {
+            OpKind::Get { .. } => summary,
+            OpKind::Put { value, .. } | OpKind::Append { value, .. } => {
+                summary.field("value", shown_value(value))
+            }
+        }
+    }
+}
+
+impl labrpc::Summarize for KvPaxosRequest {
+    fn summary(&self) -> labrpc::Summary {
+        match self {
+            KvPaxosRequest::Execute { op } => op.summary(),
+            KvPaxosRequest::Prepare { args } => args.summary(),
+            KvPaxosRequest::Accept { args } => args.summary(),
+            KvPaxosRequest::Decided { args } => args.summary(),
+            KvPaxosRequest::Snapshot {} => labrpc::Summary::new("snapshot?"),
+        }
+    }
+}
+
+impl labrpc::Summarize for KvPaxosResponse {
+    fn summary(&self) -> labrpc::Summary {
+        match self {
+            KvPaxosResponse::Execute(Ok(value)) => {
+                labrpc::Summary::new("ok").field("value", shown_value(value))
+            }
+            KvPaxosResponse::Execute(Err(e)) => {
+                labrpc::Summary::new("refused").field("error", format!("{e:?}"))
+            }
+            KvPaxosResponse::Prepare(reply) => reply.summary(),
+            KvPaxosResponse::Accept(reply) => reply.summary(),
+            KvPaxosResponse::Decided(reply) => reply.summary(),
+            KvPaxosResponse::Snapshot(s) => (labrpc::Summary::new("snapshot"))
+                .field("ready", s.ready)
+                .field("next", s.next)
+                .field("keys", s.data.len()),
+        }
+    }
+}

@@ -105,3 +105,85 @@ pub trait PbKv {
 
 /// A client end to a key/value server on the simulated network.
 pub type KvEnd = labrpc::ClientEnd<PbKvRequest, PbKvResponse>;
+
+// ----- what the messages say in a recorded trace (labrpc::summary) ----------------------
+// An operation names its key, its client and the client's sequence number (`cseq`; `seq` is
+// kept for Paxos instances in every lab).
+
+impl Op {
+    /// The key the operation is about.
+    pub fn key(&self) -> &str {
+        match self {
+            Op::Get { key } | Op::Put { key, .. } | Op::Append { key, .. } => key,
+        }
+    }
+
+    /// `get`, `put` or `append`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Get { .. } => "get",
+            Op::Put { .. } => "put",
+            Op::Append { .. } => "append",
+        }
+    }
+}
+
+impl labrpc::Summarize for ClientOp {
+    /// `append key=k1 client=3 cseq=17 value=2B/5f3a09c1`.
+    fn summary(&self) -> labrpc::Summary {
+        let summary = (labrpc::Summary::new(self.op.name()))
+            .field("key", self.op.key())
+            .field("client", self.client)
+            .field("cseq", self.seq);
+        match &self.op {
+            Op::Get { .. } => summary,
+            Op::Put { value, .. } | Op::Append { value, .. } => {
+                summary.field("value", shown_value(value))
+            }
+        }
+    }
+}
+
+/// A value as a summary shows it: short ones as they are, long ones by size and digest.
+pub(crate) fn shown_value(value: &str) -> String {
+    if value.len() <= 16 {
+        value.to_owned()
+    } else {
+        format!("{}B/{}", value.len(), labrpc::digest(value))
+    }
+}
+
+impl labrpc::Summarize for PbKvRequest {
+    fn summary(&self) -> labrpc::Summary {
+        match self {
+            PbKvRequest::Execute { op } => op.summary(),
+            PbKvRequest::Forward { args } => {
+                let op = args.op.summary();
+                let summary = labrpc::Summary::new(&format!("forward {}", op.text()));
+                (op.fields().iter())
+                    .fold(summary, |s, (k, v)| s.field(k, v.clone()))
+                    .field("view", args.viewnum)
+            }
+            PbKvRequest::Transfer { snapshot } => (labrpc::Summary::new("transfer"))
+                .field("view", snapshot.view.viewnum)
+                .field("keys", snapshot.data.len())
+                .field("clients", snapshot.applied.len()),
+        }
+    }
+}
+
+impl labrpc::Summarize for PbKvResponse {
+    fn summary(&self) -> labrpc::Summary {
+        let refused =
+            |e: &KvError| labrpc::Summary::new("refused").field("error", format!("{e:?}"));
+        match self {
+            PbKvResponse::Execute(Ok(value)) | PbKvResponse::Forward(Ok(value)) => {
+                labrpc::Summary::new("ok").field("value", shown_value(value))
+            }
+            PbKvResponse::Transfer(Ok(())) => labrpc::Summary::new("ok"),
+            PbKvResponse::Execute(Err(e))
+            | PbKvResponse::Forward(Err(e))
+            | PbKvResponse::Transfer(Err(e)) => refused(e),
+        }
+    }
+}

@@ -72,3 +72,33 @@ pub trait ViewService {
 
 /// A client end to the view server on the simulated network.
 pub type ViewEnd = labrpc::ClientEnd<ViewServiceRequest, ViewServiceResponse>;
+
+// ----- what the messages say in a recorded trace (labrpc::summary) ----------------------
+
+impl labrpc::Summarize for ViewServiceRequest {
+    fn summary(&self) -> labrpc::Summary {
+        match self {
+            ViewServiceRequest::Ping { args } => (labrpc::Summary::new("ping")
+                .field("server", args.me.as_str()))
+            .field("view", args.viewnum),
+            ViewServiceRequest::Get {} => labrpc::Summary::new("get"),
+        }
+    }
+}
+
+impl labrpc::Summarize for ViewServiceResponse {
+    fn summary(&self) -> labrpc::Summary {
+        let (ViewServiceResponse::Ping(view) | ViewServiceResponse::Get(view)) = self;
+        view.summary()
+    }
+}
+
+impl labrpc::Summarize for View {
+    /// `view 3 p=s1 b=s2`, with the view number as `view`.
+    fn summary(&self) -> labrpc::Summary {
+        let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "-".into());
+        (labrpc::Summary::new("view").field("view", self.viewnum))
+            .field("primary", name(&self.primary))
+            .field("backup", name(&self.backup))
+    }
+}

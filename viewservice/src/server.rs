@@ -99,7 +99,10 @@ impl ViewServer {
             tokio::time::sleep(phase).await;
             loop {
                 tokio::time::sleep(PING_INTERVAL).await;
-                ticker.state.lock().advance(Instant::now());
+                let mut state = ticker.state.lock();
+                let before = state.view.viewnum;
+                state.advance(Instant::now());
+                state.report_change(before, "tick");
             }
         });
         ViewServer { node, shared }
@@ -134,6 +137,17 @@ impl ViewServer {
 }
 
 impl State {
+    /// Records a protocol event if the view changed since view `before` (`during`: the ping
+    /// or tick that changed it).
+    fn report_change(&self, before: u64, during: &str) {
+        if self.view.viewnum != before {
+            let (view, primary, backup) =
+                (self.view.viewnum, &self.view.primary, &self.view.backup);
+            let (primary, backup) = (primary.as_deref(), backup.as_deref());
+            tracing::info!(view, primary, backup, during, "new view");
+        }
+    }
+
     /// Handles one ping from `me` who knows view `viewnum` (V1, V2, V4), then tries to move on.
     fn ping(&mut self, me: &str, viewnum: u64, now: Instant) -> View {
         // BEGIN SOLUTION: todo!("lab 2A: note who pinged and what it knows (V1 first primary, V2 acknowledgement, V4 restart), then move on if a change is due; return the current view")
@@ -156,6 +170,7 @@ impl State {
         }
         if self.view.viewnum == 0 && viewnum == 0 {
             // V1: the very first primary.
+            tracing::debug!(server = me, "the first server to ping becomes primary (V1)");
             self.view = View {
                 viewnum: 1,
                 primary: Some(me.to_owned()),
@@ -188,7 +203,13 @@ impl State {
         let keeps = |role: &Option<String>| role.as_ref().filter(|n| self.usable(n, now)).cloned();
         let (primary, mut backup) = match (keeps(&old.primary), keeps(&old.backup)) {
             (Some(primary), backup) => (primary, backup),
-            (None, Some(backup)) => (backup, None), // V3: the backup takes over
+            (None, Some(backup)) => {
+                tracing::debug!(
+                    primary = old.primary.as_deref(),
+                    "the primary is dead or restarted: the backup takes over (V3)"
+                );
+                (backup, None)
+            }
             (None, None) => {
                 // V3: nobody holds the state. Wait while the primary or the backup may come
                 // back with it; once every copy restarted, the state is gone: a view with no
@@ -200,6 +221,7 @@ impl State {
                 };
                 let backup_gone = old.backup.is_none() || restarted(&old.backup);
                 if old.primary.is_some() && restarted(&old.primary) && backup_gone {
+                    tracing::debug!("every copy of the state restarted: a view without a primary");
                     self.enter(View {
                         viewnum: old.viewnum + 1,
                         primary: None,
@@ -224,6 +246,12 @@ impl State {
             backup,
         };
         if (&next.primary, &next.backup) != (&old.primary, &old.backup) {
+            let backup = next.backup.as_deref();
+            tracing::debug!(
+                old = old.backup.as_deref(),
+                backup,
+                "the backup slot changes (V3, V5)"
+            );
             self.enter(next);
         }
         // END SOLUTION
@@ -246,10 +274,11 @@ impl State {
 impl ViewService for Service {
     async fn ping(self, _: Context, args: PingArgs) -> View {
         self.0.rpcs.fetch_add(1, Ordering::Relaxed);
-        self.0
-            .state
-            .lock()
-            .ping(&args.me, args.viewnum, Instant::now())
+        let mut state = self.0.state.lock();
+        let before = state.view.viewnum;
+        let view = state.ping(&args.me, args.viewnum, Instant::now());
+        state.report_change(before, &format!("ping from {}", args.me));
+        view
     }
 
     async fn get(self, _: Context) -> View {

@@ -20,7 +20,35 @@ use crate::cli::{NodeArgs, PeerArgs, ServeArgs, ServeLab};
 /// Runs the server `args` describe until a signal stops it; `Ok` after a clean stop.
 pub fn serve(args: &ServeArgs) -> Result<(), Failure> {
     let plan = Plan::of(&args.lab)?;
+    log_protocol_events(std::env::var("DISTLAB_LOG").ok().as_deref())?;
     run_local(plan.run(&args.lab))
+}
+
+/// The environment variable that sets how much of the protocol's own events (`tracing`) a
+/// server prints on stderr.
+pub const LOG_VARIABLE: &str = "DISTLAB_LOG";
+
+/// Prints the lab code's `tracing` events on stderr at `level` and above (`error`, `warn`,
+/// `info`, the default: view changes, phases; `debug`: every Paxos step and applied
+/// operation; `trace`; or `off`): in a real process they are log lines, where a simulation
+/// records them into its trace.
+fn log_protocol_events(level: Option<&str>) -> Result<(), Failure> {
+    let level = match level.map(str::trim) {
+        None | Some("") => tracing::Level::INFO,
+        Some("off") => return Ok(()),
+        Some(text) => text.parse().map_err(|_| {
+            Failure::usage(format!(
+                "{LOG_VARIABLE}={text:?}: not a level (error, warn, info, debug, trace or off)"
+            ))
+        })?,
+    };
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .finish();
+    // Only fails if a subscriber is already set: then that one prints.
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    Ok(())
 }
 
 /// Where and how the server runs, worked out from its arguments.

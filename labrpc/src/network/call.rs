@@ -7,18 +7,32 @@ use tokio::sync::oneshot;
 
 use super::{EndId, EndState, Network, NodeId, Route, spawn_into};
 use crate::fault::uniform_below;
+use crate::summary::Summary;
 use crate::trace::EventKind;
 use crate::{Error, wire};
 
+/// Summarizes a reply's bytes for the trace (decoding them as the caller will).
+pub(crate) type DescribeReply = fn(&[u8]) -> Option<Summary>;
+
+/// The [`DescribeReply`] of a call that says nothing of its reply.
+pub(crate) fn no_summary(_: &[u8]) -> Option<Summary> {
+    None
+}
+
 impl Network {
     /// Carries one call from client end `end`: request bytes in, reply bytes out.
+    /// `about` summarizes the request, and `describe_reply` a reply's bytes, for a recorded
+    /// trace (`None` and [`no_summary`] when not recording).
     pub(crate) async fn call(
         &self,
         end: EndId,
         method: &str,
         request: Vec<u8>,
+        about: Option<Summary>,
+        describe_reply: DescribeReply,
     ) -> Result<Vec<u8>, Error> {
-        let (call, route) = self.send(end, method, request.len())?;
+        let about = about.as_ref();
+        let (call, route) = self.send(end, method, request.len(), about)?;
         let (to, incarnation) = match route {
             Route::Unreachable { delay } => {
                 tokio::time::sleep(delay).await;
@@ -34,23 +48,37 @@ impl Network {
                     tokio::time::sleep(delay).await;
                 }
                 if lose {
-                    self.inner.lock().lose_request(call, end, method, to);
+                    self.inner.lock().lose_request(call, end, method, to, about);
                     return Err(Error::NoReply);
                 }
                 (to, incarnation)
             }
         };
-        let reply = self.deliver(call, end, method, (to, incarnation), request)?;
+        let reply = self.deliver(call, end, method, (to, incarnation), request, about)?;
         // A handler aborted by a kill drops its sender: no reply.
         let result = reply.await.map_err(|_| Error::NoReply)?;
-        let delay = self.reply(call, end, method, (to, incarnation), &result)?;
+        let reply_about = about.and_then(|request| {
+            let reply = match &result {
+                Ok(bytes) => describe_reply(bytes)?,
+                Err(e) => Summary::new("error").field("error", e.to_string()),
+            };
+            Some(reply.about_the_call_of(request))
+        });
+        let target = (to, incarnation);
+        let delay = self.reply(call, end, method, target, &result, reply_about.as_ref())?;
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
         result
     }
 
-    fn send(&self, end: EndId, method: &str, bytes: usize) -> Result<(u64, Route), Error> {
+    fn send(
+        &self,
+        end: EndId,
+        method: &str,
+        bytes: usize,
+        about: Option<&Summary>,
+    ) -> Result<(u64, Route), Error> {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         let call = inner.next_call;
@@ -69,7 +97,7 @@ impl Network {
         }
         if let Err(e) = wire::check_size(bytes, inner.faults.max_message_bytes) {
             inner.stats.rejected += 1;
-            inner.event(
+            inner.event_about(
                 EventKind::Rejected,
                 call,
                 owner,
@@ -77,6 +105,7 @@ impl Network {
                 method,
                 bytes,
                 Duration::ZERO,
+                about,
             );
             return Err(e);
         }
@@ -116,19 +145,13 @@ impl Network {
         });
         match route {
             Route::Deliver { delay, .. } => {
-                inner.event(EventKind::Send, call, owner, target, method, bytes, delay)
+                let kind = EventKind::Send;
+                inner.event_about(kind, call, owner, target, method, bytes, delay, about)
             }
             Route::Unreachable { delay } => {
                 inner.stats.unreachable += 1;
-                inner.event(
-                    EventKind::Unreachable,
-                    call,
-                    owner,
-                    target,
-                    method,
-                    bytes,
-                    delay,
-                )
+                let kind = EventKind::Unreachable;
+                inner.event_about(kind, call, owner, target, method, bytes, delay, about)
             }
         }
         Ok((call, route))
@@ -141,6 +164,7 @@ impl Network {
         method: &str,
         (to, incarnation): (NodeId, u64),
         request: Vec<u8>,
+        about: Option<&Summary>,
     ) -> Result<oneshot::Receiver<Result<Vec<u8>, Error>>, Error> {
         let mut inner = self.inner.lock();
         let owner = inner.ends[end].owner;
@@ -148,13 +172,13 @@ impl Network {
         let server = match &mut inner.nodes[to].server {
             Some(server) if linked && server.incarnation == incarnation => server,
             _ => {
-                inner.lose_request(call, end, method, to);
+                inner.lose_request(call, end, method, to, about);
                 return Err(Error::NoReply);
             }
         };
         server.rpcs += 1;
         let handler = server.handler.clone();
-        inner.event(
+        inner.event_about(
             EventKind::Deliver,
             call,
             owner,
@@ -162,6 +186,7 @@ impl Network {
             "",
             request.len(),
             Duration::ZERO,
+            about,
         );
         let (tx, rx) = oneshot::channel();
         let task = self.catching_panics(to, async move {
@@ -180,6 +205,7 @@ impl Network {
         method: &str,
         (from, incarnation): (NodeId, u64),
         result: &Result<Vec<u8>, Error>,
+        about: Option<&Summary>,
     ) -> Result<Duration, Error> {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
@@ -204,7 +230,7 @@ impl Network {
         });
         if !same_server || !inner.reply_link(from, owner) || lost {
             inner.stats.replies_lost += 1;
-            inner.event(
+            inner.event_about(
                 EventKind::ReplyLost,
                 call,
                 from,
@@ -212,6 +238,7 @@ impl Network {
                 "",
                 0,
                 Duration::ZERO,
+                about,
             );
             return Err(Error::NoReply);
         }
@@ -223,7 +250,7 @@ impl Network {
         let refused = matches!(result, Err(Error::Decode(_) | Error::UnknownMethod { .. }));
         if refused || bytes > limit {
             inner.stats.rejected += 1;
-            inner.event(
+            inner.event_about(
                 EventKind::Rejected,
                 call,
                 from,
@@ -231,11 +258,12 @@ impl Network {
                 "",
                 bytes,
                 Duration::ZERO,
+                about,
             );
             wire::check_size(bytes, limit)?;
         } else {
             inner.stats.bytes += bytes as u64;
-            inner.event(
+            inner.event_about(
                 EventKind::Reply,
                 call,
                 from,
@@ -243,6 +271,7 @@ impl Network {
                 method,
                 bytes,
                 delay,
+                about,
             );
         }
         Ok(delay)

@@ -27,15 +27,17 @@ use tokio::task::JoinSet;
 
 use crate::disk::SimDisk;
 use crate::fault::Faults;
+use crate::summary::Summary;
 use crate::trace::{Event, EventKind, Record, Trace};
 use crate::wire::{self, Handler};
 use crate::{ClientEnd, SharedRng};
 
 mod call;
+pub(crate) use call::no_summary;
 mod disks;
 
 /// Index of a node in the network's table.
-type NodeId = usize;
+pub(crate) type NodeId = usize;
 
 /// The "node" of an event about the whole network (fault settings, partitions): none, so
 /// such events have an empty `from` in the trace.
@@ -310,17 +312,18 @@ impl Network {
         spawn_into(&mut inner.nodes[id].tasks, task);
     }
 
-    /// `task`, reporting a panic to the simulation instead of losing it in the runtime.
+    /// `task`, reporting a panic to the simulation instead of losing it in the runtime, and
+    /// running as node `id`'s (for the protocol events it records; see [`current_node`]).
     fn catching_panics<F>(&self, id: NodeId, task: F) -> impl Future<Output = ()> + 'static
     where
         F: Future<Output = ()> + 'static,
     {
         let net = self.clone();
-        async move {
+        CURRENT_NODE.scope(id, async move {
             if let Err(panic) = AssertUnwindSafe(task).catch_unwind().await {
                 net.report_panic(id, panic_message(&*panic));
             }
-        }
+        })
     }
 
     fn report_panic(&self, id: NodeId, message: String) {
@@ -561,6 +564,32 @@ impl Network {
         self.inner.lock().trace.count()
     }
 
+    /// Whether the events are being kept ([`Network::record_trace`]): only then are messages
+    /// summarized and protocol events recorded.
+    pub fn recording(&self) -> bool {
+        self.inner.lock().trace.recording()
+    }
+
+    /// Records a protocol event of node `node` (`None`: of no node) if the trace is being
+    /// recorded: see [`crate::recorder`].
+    pub(crate) fn log(&self, node: Option<NodeId>, message: &str, fields: &Summary) {
+        let mut inner = self.inner.lock();
+        if inner.trace.recording() {
+            let from = node.unwrap_or(WHOLE_NETWORK);
+            let kind = EventKind::Log;
+            inner.event_about(
+                kind,
+                0,
+                from,
+                None,
+                message,
+                0,
+                Duration::ZERO,
+                Some(fields),
+            );
+        }
+    }
+
     /// Keeps every event from now on, for [`Network::trace_events`].
     pub fn record_trace(&self) {
         self.inner.lock().trace.start_recording();
@@ -619,18 +648,18 @@ impl Inner {
                 && !self.cuts.contains(&(from, to)))
     }
 
-    fn lose_request(&mut self, call: u64, end: EndId, method: &str, to: NodeId) {
+    fn lose_request(
+        &mut self,
+        call: u64,
+        end: EndId,
+        method: &str,
+        to: NodeId,
+        about: Option<&Summary>,
+    ) {
         self.stats.requests_lost += 1;
         let owner = self.ends[end].owner;
-        self.event(
-            EventKind::RequestLost,
-            call,
-            owner,
-            Some(to),
-            method,
-            0,
-            Duration::ZERO,
-        );
+        let (kind, delay) = (EventKind::RequestLost, Duration::ZERO);
+        self.event_about(kind, call, owner, Some(to), method, 0, delay, about);
     }
 
     #[allow(clippy::too_many_arguments)] // one field each of the event
@@ -644,6 +673,22 @@ impl Inner {
         bytes: usize,
         delay: Duration,
     ) {
+        self.event_about(kind, call, from, to, what, bytes, delay, None);
+    }
+
+    /// [`Inner::event`] with what the message carries.
+    #[allow(clippy::too_many_arguments)] // one field each of the event
+    fn event_about(
+        &mut self,
+        kind: EventKind,
+        call: u64,
+        from: NodeId,
+        to: Option<NodeId>,
+        what: &str,
+        bytes: usize,
+        delay: Duration,
+        about: Option<&Summary>,
+    ) {
         let at = self.epoch.elapsed();
         let name = |id: NodeId| self.nodes.get(id).map_or("", |n| n.name.as_str());
         self.trace.push(
@@ -656,9 +701,20 @@ impl Inner {
                 what,
                 bytes,
                 delay,
+                about,
             },
         );
     }
+}
+
+tokio::task_local! {
+    /// The node whose task (background task or request handler) is running.
+    static CURRENT_NODE: NodeId;
+}
+
+/// The node whose task is running, if any: `None` in a test's own body.
+pub(crate) fn current_node() -> Option<NodeId> {
+    CURRENT_NODE.try_with(|id| *id).ok()
 }
 
 /// Spawns `task` into `set`, first reaping finished tasks so the set stays as small as the

@@ -37,6 +37,10 @@ pub trait Junk {
     async fn sleep(ms: u64) -> u64;
 }
 
+// What its messages say in a recorded trace: their Debug form.
+impl labrpc::Summarize for JunkRequest {}
+impl labrpc::Summarize for JunkResponse {}
+
 /// The server: it logs what it was called with.
 #[derive(Clone, Default)]
 pub struct JunkServer {

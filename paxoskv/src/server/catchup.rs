@@ -39,6 +39,8 @@ impl KvServer {
             }
             state.data = snapshot.data;
             state.last = snapshot.last;
+            let (from, to) = (state.next, snapshot.next);
+            tracing::debug!(from, to, "installed a snapshot further along the log");
             state.next = snapshot.next;
         }
         self.save().await;

@@ -296,6 +296,14 @@ impl KvServer {
                 }
                 state.next.max(px.max().saturating_add(1))
             };
+            let (client, cseq) = (op.client, op.seq);
+            tracing::debug!(
+                seq,
+                key = op.kind.key(),
+                client,
+                cseq,
+                "proposing the operation"
+            );
             if px.start(seq, &Op::Client(op.clone())).is_err() {
                 return Err(KvError::Lost);
             }
@@ -329,6 +337,7 @@ impl KvServer {
                     stalled_since = now;
                 }
                 Status::Forgotten => {
+                    tracing::debug!(seq = next, "forgotten before we applied it: state transfer");
                     if !self.transfer_by(deadline).await? {
                         return Err(KvError::Lost);
                     }
@@ -344,6 +353,7 @@ impl KvServer {
                         }
                     }
                     // Harmless if someone (this server included) already proposes there.
+                    tracing::debug!(seq = next, "a hole in the log: proposing a no-op");
                     if px.start(next, &Op::Noop).is_err() {
                         return Err(KvError::Lost);
                     }
@@ -368,6 +378,13 @@ impl KvServer {
                 .last
                 .get(&op.client)
                 .is_none_or(|(last, _)| op.seq > *last);
+            let (key, client, cseq) = (op.kind.key(), op.client, op.seq);
+            let what = if fresh {
+                "applied"
+            } else {
+                "a duplicate: skipped"
+            };
+            tracing::debug!(seq, key, client, cseq, op = op.kind.name(), "{what}");
             if fresh {
                 let reply = match op.kind {
                     OpKind::Get { key } => state.data.get(&key).cloned().unwrap_or_default(),
@@ -384,6 +401,8 @@ impl KvServer {
                 };
                 state.last.insert(op.client, (op.seq, reply));
             }
+        } else {
+            tracing::debug!(seq, "applied a no-op");
         }
         state.next = seq.saturating_add(1);
         // END SOLUTION

@@ -221,6 +221,11 @@ impl Shared {
             data: store.data.clone(),
             applied: store.applied.clone(),
         };
+        tracing::debug!(
+            view = view.viewnum,
+            backup,
+            "transferring our state to the backup"
+        );
         let reply = self
             .peer(&backup)
             .transfer(labrpc::context(), snapshot)
@@ -232,6 +237,7 @@ impl Shared {
                 if status.view.viewnum == view.viewnum {
                     status.backup_synced = Some(view.viewnum);
                 }
+                tracing::debug!(view = view.viewnum, "the backup holds our state");
                 Ok(())
             }
             // WrongServer: the backup knows a newer view (P3); NotReady: the view service
@@ -380,6 +386,8 @@ impl Shared {
             status.initialized = true;
             status.synced_as_backup = Some(snapshot.view.viewnum);
             status.view = snapshot.view; // a genuine view, no older than ours: adopt it
+            let (view, keys) = (status.view.viewnum, store.data.len());
+            tracing::debug!(view, keys, "installed the primary's state as backup");
         }
         self.save(&store).await.map_err(|_| KvError::NotReady) // P7
         // END SOLUTION
@@ -425,6 +433,14 @@ impl Store {
             }
             Op::Append { key, value } => self.data.entry(key.clone()).or_default().push_str(value),
         }
+        let (client, cseq) = (op.client, op.seq);
+        tracing::debug!(
+            key = op.op.key(),
+            client,
+            cseq,
+            op = op.op.name(),
+            "applied"
+        );
         self.applied.insert(op.client, op.seq);
         String::new()
         // END SOLUTION

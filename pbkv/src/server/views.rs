@@ -80,6 +80,8 @@ impl Shared {
         status.heard = true;
         status.ready |= pinged != 0;
         if view.viewnum > status.view.viewnum {
+            let (primary, backup) = (view.primary.as_deref(), view.backup.as_deref());
+            tracing::debug!(view = view.viewnum, primary, backup, "new view");
             if view.viewnum == 1 && view.is_primary(self.node.name()) {
                 status.initialized = true; // P5: the first primary starts the (empty) state
             }

@@ -74,6 +74,14 @@ pub trait Model {
         vec![(0..history.len()).collect()]
     }
 
+    /// A name for the part of the history that holds an operation with this input, for the
+    /// titles of the HTML picture's parts (e.g. `key "k3"`). The default, `None`, numbers the
+    /// parts instead.
+    fn describe_part(&self, input: &Self::Input) -> Option<String> {
+        let _ = input;
+        None
+    }
+
     /// A short text for one operation, used by the HTML picture (e.g. `put(x, "1")`).
     fn describe_operation(&self, input: &Self::Input, output: Option<&Self::Output>) -> String {
         match output {

@@ -39,7 +39,7 @@ fn page_shows_the_violation() {
     // One bar per operation, one of them the breaking one, one with an unknown outcome.
     assert_eq!(page.matches("<g class=\"op ").count(), 6);
     assert_eq!(page.matches("<g class=\"op break").count(), 1);
-    assert_eq!(page.matches(" unknown\" data-info").count(), 1);
+    assert_eq!(page.matches(" unknown\" data-op=").count(), 1);
     assert!(page.contains("breaks here"));
     assert!(page.contains("get(&quot;b&quot;) -&gt; &quot;x&quot;"));
     // The numbered dots of the longest prefix of the failing part and of the other part.
@@ -50,7 +50,10 @@ fn page_shows_the_violation() {
     assert!(page.contains("&lt;1&gt;"));
     // The failing part comes first and is open.
     let first = page.find("<details").expect("a part");
-    assert!(page[first..].starts_with("<details class=\"part\" id=\"part-1\" open>"));
+    assert!(
+        page[first..]
+            .starts_with("<details class=\"part\" id=\"part-1\" data-verdict=\"violation\" open>")
+    );
 }
 
 #[test]

@@ -91,6 +91,17 @@ impl Model for KvMap {
         partition_by(history, |input| input.key.clone())
     }
 
+    fn describe_part(&self, input: &KvInput) -> Option<String> {
+        let key = &input.key;
+        // Quoted only when a bare key could be misread: empty, or with spaces or controls.
+        let plain = !key.is_empty() && !key.chars().any(|c| c.is_whitespace() || c.is_control());
+        Some(if plain {
+            format!("key {key}")
+        } else {
+            format!("key {key:?}")
+        })
+    }
+
     fn describe_operation(&self, input: &KvInput, output: Option<&KvOutput>) -> String {
         let key = &input.key;
         match (&input.op, output) {

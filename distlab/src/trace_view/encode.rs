@@ -2,8 +2,10 @@
 //! for times), embedded in the HTML page.
 //!
 //! Column `i` of every array is event `i` (in time order). Strings (kinds, methods, messages,
-//! field values) are indices into `strings`; -1 means none. `t` and `l` (times and source
-//! lines) are deltas from the previous event. Per call, the instance (`seq`), `key` and
+//! field values) are indices into `strings`; -1 means none, and a column of nothing but -1 is
+//! `null`. `t`, `c` and `l` (times, calls and source lines) are deltas from the previous
+//! event; `l` is `null` when every line holds an event. Arrows are triples (style, start as a
+//! delta from the last arrow's start, end as an offset from the start, 0 for none). Per call, the instance (`seq`), `key` and
 //! `client` found in any of its events' fields are given to all of them, so that filtering
 //! on an instance keeps a request's whole arrow and its reply.
 
@@ -73,13 +75,13 @@ pub fn encode(events: &[Event], layout: &Layout, title: &str) -> String {
     let n = events.len();
     let mut columns: [Vec<i64>; 10] = Default::default();
     let mut filters: [Vec<i64>; 3] = Default::default();
-    let (mut last_t, mut last_line) = (0i64, 0i64);
+    let (mut last_t, mut last_line, mut last_call) = (0i64, 0i64, 0i64);
     for e in events {
-        let (t, line) = (e.at_us as i64, e.line as i64);
+        let (t, line, call) = (e.at_us as i64, e.line as i64, e.call as i64);
         let row = [
             t - last_t,
             strings.id(&e.kind),
-            e.call as i64,
+            call.wrapping_sub(last_call),
             if e.from.is_empty() {
                 -1
             } else {
@@ -92,7 +94,7 @@ pub fn encode(events: &[Event], layout: &Layout, title: &str) -> String {
             strings.id_or_none(e.msg.as_deref()),
             line - last_line,
         ];
-        (last_t, last_line) = (t, line);
+        (last_t, last_line, last_call) = (t, line, call);
         for (column, value) in columns.iter_mut().zip(row) {
             column.push(value);
         }
@@ -115,12 +117,11 @@ pub fn encode(events: &[Event], layout: &Layout, title: &str) -> String {
     let [t, k, c, f, o, w, b, d, m, l] = columns;
     let [seq, key, client] = filters;
     let mut arrows = Vec::with_capacity(layout.arrows.len() * 3);
+    let mut last_start = 0;
     for a in &layout.arrows {
-        arrows.extend([
-            a.style as i64,
-            a.start as i64,
-            a.end.map_or(-1, |e| e as i64),
-        ]);
+        let end = a.end.map_or(0, |e| e as i64 - a.start as i64);
+        arrows.extend([a.style as i64, a.start as i64 - last_start, end]);
+        last_start = a.start as i64;
     }
     let mut bands = Vec::with_capacity(layout.bands.len() * 5);
     let mut groups = Vec::new();
@@ -149,13 +150,23 @@ pub fn encode(events: &[Event], layout: &Layout, title: &str) -> String {
         "title": title,
         "count": n,
         "nodes": layout.nodes,
-        "t": t, "k": k, "c": c, "f": f, "o": o, "w": w, "b": b, "d": d, "m": m, "l": l,
-        "seq": seq, "key": key, "client": client,
+        "t": t, "k": k, "c": c, "f": f, "o": o, "w": w, "b": b, "d": d, "m": sparse(m),
+        "l": if l.iter().all(|&d| d == 1) { Value::Null } else { Value::from(l) },
+        "seq": sparse(seq), "key": sparse(key), "client": sparse(client),
         "xe": detail_events, "xs": detail_texts,
         "arrows": arrows, "bands": bands, "groups": groups, "marks": layout.marks,
         "strings": strings.list,
     });
     data.to_string()
+}
+
+/// A column of string indices, or `null` if it holds none.
+fn sparse(column: Vec<i64>) -> Value {
+    if column.iter().all(|&id| id < 0) {
+        Value::Null
+    } else {
+        Value::from(column)
+    }
 }
 
 /// An event's fields and unknown members as JSON text, if it has any.

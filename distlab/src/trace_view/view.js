@@ -5,11 +5,15 @@
   const DATA = JSON.parse(document.getElementById("trace-data").textContent);
   const S = DATA.strings, N = DATA.count, NODES = DATA.nodes, L = NODES.length;
 
-  // Columns (see encode.rs): times and lines are deltas.
-  const T = new Float64Array(N), LINE = new Float64Array(N);
-  for (let i = 0, t = 0, l = 0; i < N; i++) { t += DATA.t[i]; T[i] = t; l += DATA.l[i]; LINE[i] = l; }
+  // Columns (see encode.rs): times, calls and lines are deltas; null is a column of -1.
+  const T = new Float64Array(N), LINE = new Float64Array(N), C = new Float64Array(N);
+  for (let i = 0, t = 0, l = 0, c = 0; i < N; i++) {
+    t += DATA.t[i]; T[i] = t; c += DATA.c[i]; C[i] = c; l += DATA.l ? DATA.l[i] : 1; LINE[i] = l;
+  }
   const K = Int32Array.from(DATA.k), F = Int32Array.from(DATA.f), O = Int32Array.from(DATA.o);
-  const C = Float64Array.from(DATA.c), DL = Float64Array.from(DATA.d);
+  const DL = Float64Array.from(DATA.d);
+  const column = (name) => (DATA[name] ? Int32Array.from(DATA[name]) : new Int32Array(N).fill(-1));
+  const M = column("m"), SEQ = column("seq"), KEY = column("key"), CLIENT = column("client");
   const DETAIL = new Int32Array(N).fill(-1);
   DATA.xe.forEach((e, j) => { DETAIL[e] = DATA.xs[j]; });
   const kindOf = (i) => S[K[i]];
@@ -19,8 +23,10 @@
   const AS = new Int32Array(NA), ATS = new Float64Array(NA), ATE = new Float64Array(NA);
   const ALA = new Int32Array(NA), ALB = new Int32Array(NA), AE1 = new Int32Array(NA), AE2 = new Int32Array(NA);
   let maxDur = 0;
-  for (let a = 0; a < NA; a++) {
-    let s = DATA.arrows[3 * a]; const e1 = DATA.arrows[3 * a + 1], e2 = DATA.arrows[3 * a + 2];
+  for (let a = 0, e1 = 0; a < NA; a++) {
+    let s = DATA.arrows[3 * a];
+    e1 += DATA.arrows[3 * a + 1];
+    const e2 = DATA.arrows[3 * a + 2] ? e1 + DATA.arrows[3 * a + 2] : -1;
     const ts = T[e1];
     const te = e2 >= 0 ? T[e2] : (s === 1 || s === 4 || s === 6) ? ts + DL[e1] : ts;
     if (te - ts >= LONG_US && (s === 0 || s === 1)) s += 7;
@@ -49,11 +55,11 @@
   function applyFilters() {
     const [node, seq, key, client, text] = filterInputs.map((el) => el.value.trim());
     const lane = node === "" ? -1 : Number(node), needle = text.toLowerCase();
-    const want = [[DATA.seq, seq], [DATA.key, key], [DATA.client, client]].filter(([, v]) => v !== "");
+    const want = [[SEQ, seq], [KEY, key], [CLIENT, client]].filter(([, v]) => v !== "");
     if (needle && !haystack) {
       haystack = new Array(N);
       for (let i = 0; i < N; i++) {
-        haystack[i] = [kindOf(i), S[DATA.w[i]], DATA.m[i] >= 0 ? S[DATA.m[i]] : "", F[i] >= 0 ? NODES[F[i]] : "",
+        haystack[i] = [kindOf(i), S[DATA.w[i]], M[i] >= 0 ? S[M[i]] : "", F[i] >= 0 ? NODES[F[i]] : "",
           O[i] >= 0 ? NODES[O[i]] : "", DETAIL[i] >= 0 ? S[DETAIL[i]] : "", "call " + C[i]].join(" ").toLowerCase();
       }
     }
@@ -87,9 +93,33 @@
     const pad = Math.max((tEnd - tStart) * 0.02, 1000);
     t0 = tStart - pad; t1 = tEnd + pad;
   }
+  // A time as the address gives it: 1.5s, 200ms, or microseconds.
+  function parseTime(text) {
+    const m = /^(-?[0-9.]+)(s|ms|us|µs)?$/.exec(text.trim());
+    if (!m || isNaN(Number(m[1]))) return NaN;
+    return Number(m[1]) * ({ s: 1e6, ms: 1e3 }[m[2]] || 1);
+  }
+  // The view of the address (#t=FROM,TO), if any: a view can be shared as a link.
+  function fromAddress() {
+    const m = /[#&]t=([^,&]+),([^&]+)/.exec(decodeURIComponent(location.hash));
+    if (!m) return false;
+    const [a, b] = [parseTime(m[1]), parseTime(m[2])];
+    if (!(b > a)) return false;
+    t0 = a; t1 = b;
+    return true;
+  }
+  let addressTimer = 0;
+  function toAddress() {
+    clearTimeout(addressTimer);
+    addressTimer = setTimeout(() => {
+      const rest = location.hash.replace(/[#&]t=[^&]*/, "").replace(/^[#&]/, "");
+      const hash = "#t=" + Math.round(t0) + "," + Math.round(t1) + (rest ? "&" + rest : "");
+      try { history.replaceState(null, "", hash); } catch (e) { /* a file: page may not */ }
+    }, 300);
+  }
   function resize() {
     W = Math.max(200, scroller.clientWidth - LABEL_W);
-    laneH = Math.max(26, Math.min(90, (scroller.clientHeight - AXIS_H - 8) / Math.max(L, 1)));
+    laneH = Math.max(26, Math.min(240, (scroller.clientHeight - AXIS_H - 8) / Math.max(L, 1)));
     H = AXIS_H + laneH * Math.max(L, 1) + 8;
     const dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(W * dpr); canvas.height = Math.round(H * dpr);
@@ -228,13 +258,13 @@
       for (const i of visMarks) {
         const lane = markLane(i);
         if (lane < 0) continue;
-        ctx.fillText(cut(DATA.m[i] >= 0 ? S[DATA.m[i]] : S[DATA.w[i]] || kindOf(i)), X(T[i]) + 6, Y(lane) - 6);
+        ctx.fillText(cut(M[i] >= 0 ? S[M[i]] : S[DATA.w[i]] || kindOf(i)), X(T[i]) + 6, Y(lane) - 6);
       }
     }
     if (visArrows.length <= 60) {
       for (const a of visArrows) {
         const e = AE1[a], g = arrowGeometry(a);
-        const text = DATA.m[e] >= 0 ? S[DATA.m[e]] : S[DATA.w[e]];
+        const text = M[e] >= 0 ? S[M[e]] : S[DATA.w[e]];
         if (text) ctx.fillText(cut(text), (g[0] + g[2]) / 2 + 4, (g[1] + g[3]) / 2);
       }
     }
@@ -293,7 +323,7 @@
     row("what", S[DATA.w[i]]);
     row("bytes", DATA.b[i]);
     row("delay_us", DL[i] + (DL[i] ? " (" + showTime(DL[i]) + ")" : ""));
-    if (DATA.m[i] >= 0) row("msg", S[DATA.m[i]]);
+    if (M[i] >= 0) row("msg", S[M[i]]);
     if (DETAIL[i] >= 0) {
       let extra = {};
       try { extra = JSON.parse(S[DETAIL[i]]); } catch (e) { row("details", S[DETAIL[i]]); }
@@ -337,9 +367,9 @@
     const t = t0 + (at / W) * (t1 - t0);
     const span = Math.max((t1 - t0) * factor, 10);
     t0 = t - (at / W) * span; t1 = t0 + span;
-    draw();
+    draw(); toAddress();
   }
-  function pan(fraction) { const d = (t1 - t0) * fraction; t0 += d; t1 += d; draw(); }
+  function pan(fraction) { const d = (t1 - t0) * fraction; t0 += d; t1 += d; draw(); toAddress(); }
   canvas.addEventListener("wheel", (ev) => {
     ev.preventDefault();
     if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) pan(ev.deltaX / W);
@@ -351,7 +381,7 @@
     if (drag) {
       const dt = (ev.clientX - drag.x) / W * (drag.t1 - drag.t0);
       if (Math.abs(ev.clientX - drag.x) > 3) drag.moved = true;
-      t0 = drag.t0 - dt; t1 = drag.t1 - dt; draw();
+      t0 = drag.t0 - dt; t1 = drag.t1 - dt; draw(); toAddress();
     }
     if (ev.target === canvas) cursor.textContent = "at " + showTime(t0 + (ev.offsetX / W) * (t1 - t0));
   });
@@ -384,21 +414,32 @@
     opt.value = l; opt.textContent = name;
     filterInputs[0].append(opt);
   });
-  [["seq", "l-seq"], ["key", "l-key"], ["client", "l-client"]].forEach(([column, list]) => {
-    const ids = new Set(DATA[column].filter((id) => id >= 0));
+  [[SEQ, "l-seq"], [KEY, "l-key"], [CLIENT, "l-client"]].forEach(([ids0, list]) => {
+    const ids = new Set(ids0.filter((id) => id >= 0));
     const values = [...ids].map((id) => S[id]).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
     const datalist = document.getElementById(list);
     for (const v of values.slice(0, 1000)) { const opt = document.createElement("option"); opt.value = v; datalist.append(opt); }
   });
   drawLegend(document.getElementById("legend"));
   fit();
+  fromAddress();
   resize();
+  // #call=N in the address selects that call's first arrow.
+  const call = /[#&]call=([0-9]+)/.exec(location.hash);
+  if (call) {
+    const a = AE1.findIndex((e) => C[e] === Number(call[1]));
+    if (a >= 0) show({ arrow: a });
+  }
   const ms = Math.round(performance.now() - started);
   document.body.dataset.events = N;
   document.body.dataset.lanes = L;
   document.body.dataset.arrows = NA;
   document.body.dataset.marks = MARKS.length;
   document.body.dataset.renderMs = ms;
+  // What the first drawing (the whole run) shows: every arrow and mark, if the data is sound.
+  document.body.dataset.visibleArrows = visArrows.length;
+  document.body.dataset.visibleMarks = visMarks.length;
+  document.body.dataset.view = Math.round(t0) + "," + Math.round(t1);
   document.body.dataset.rendered = "1";
   status.textContent = "rendered " + N + " events on " + L + " lanes in " + ms + " ms · " + status.textContent.split(" · ").slice(1).join(" · ");
 })();

@@ -139,13 +139,20 @@ pub async fn inject(net: Network, params: Params, live: Live, cluster: &dyn Clus
                     .map(|g| g.iter().map(String::as_str).collect())
                     .collect();
                 let groups: Vec<&[&str]> = groups.iter().map(Vec::as_slice).collect();
+                let start = net.now();
                 net.partition(&groups);
                 live.fault();
                 sleep_until(after(hold).min(end)).await;
                 net.heal();
+                let sides: Vec<String> = groups
+                    .iter()
+                    .map(|g| format!("{{{}}}", g.join(" ")))
+                    .collect();
+                live.fault_span(start, net.now(), format!("partition {}", sides.join(" | ")));
             }
             Fault::Crash => {
                 let victim = net.rng().random_range(0..cluster.nodes().servers.len());
+                let start = net.now();
                 cluster.crash(victim);
                 let disk = if params.lose_disks {
                     net.lose_disk(&cluster.nodes().servers[victim]);
@@ -155,6 +162,12 @@ pub async fn inject(net: Network, params: Params, live: Live, cluster: &dyn Clus
                 };
                 live.fault();
                 sleep_until(after(hold).min(end)).await;
+                let name = &cluster.nodes().servers[victim];
+                let label = match disk {
+                    DiskFate::Kept => format!("crash {name}"),
+                    DiskFate::Lost => format!("crash {name} (disk lost)"),
+                };
+                live.fault_span(start, net.now(), label);
                 cluster.restart(victim, disk);
             }
         }

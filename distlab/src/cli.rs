@@ -286,6 +286,9 @@ pub struct SweepArgs {
     /// The other settings, fixed across the sweep.
     #[command(flatten)]
     pub scenario: ScenarioArgs,
+    /// Logarithmic y axes in sweep.svg (latency spanning decades).
+    #[arg(long)]
+    pub log_scale: bool,
     /// The directory for sweep.csv and sweep.svg.
     #[arg(long, default_value = "distlab-out")]
     pub out: PathBuf,

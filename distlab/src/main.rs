@@ -230,7 +230,14 @@ fn sweep_command(args: &SweepArgs) -> Result<ExitCode, Failure> {
     print!("{csv}");
     let csv_path = out.write("sweep.csv", &csv)?;
     let svg_path = out.path("sweep.svg");
-    sweep::plot(&svg_path, args.lab.name(), &args.param, &points)
+    let figure = sweep::Figure {
+        lab: args.lab.name(),
+        param: &args.param,
+        base: &base,
+        seeds: args.seeds,
+        log_scale: args.log_scale,
+    };
+    sweep::plot(&svg_path, &figure, &points)
         .map_err(|e| format!("cannot draw the plot: {e}"))?;
     println!("wrote {} and {}", csv_path.display(), svg_path.display());
     let failures: u64 = points.iter().map(sweep::Point::failures).sum();

@@ -120,6 +120,20 @@ pub struct Live {
     latencies_us: Rc<RefCell<Vec<u64>>>,
     blocked: Rc<RefCell<BTreeSet<usize>>>,
     pending: Rc<RefCell<BTreeMap<usize, Pending>>>,
+    fault_spans: Rc<RefCell<Vec<FaultSpan>>>,
+}
+
+/// A fault as the history picture draws it: when it began and healed, in simulated time
+/// since the start, and what it was (`partition {server0 client1} | {server1 server2}`,
+/// `crash server2`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultSpan {
+    /// When the fault began.
+    pub start: Duration,
+    /// When it healed.
+    pub end: Duration,
+    /// What it was.
+    pub label: String,
 }
 
 impl Live {
@@ -134,6 +148,18 @@ impl Live {
     /// Records one injected fault.
     pub fn fault(&self) {
         self.faults.set(self.faults.get() + 1);
+    }
+
+    /// Records a fault that lasted from `start` to `end` (simulated time), for the picture.
+    pub fn fault_span(&self, start: Duration, end: Duration, label: String) {
+        self.fault_spans
+            .borrow_mut()
+            .push(FaultSpan { start, end, label });
+    }
+
+    /// The faults recorded so far, in the order they healed.
+    pub fn fault_spans(&self) -> Vec<FaultSpan> {
+        self.fault_spans.borrow().clone()
     }
 
     /// Operations completed so far.

@@ -1,13 +1,18 @@
 //! `distlab sweep`: one fault parameter over a grid of values, several seeds each; a CSV of
-//! latency percentiles, throughput and failed runs, and a plot of latency and throughput.
+//! latency percentiles, throughput and failed runs, and a plot of latency and throughput with
+//! their spread over the seeds ([`svg`]).
 
-use plotters::prelude::*;
+mod scale;
+pub mod svg;
+
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{Param, ParamName};
 use crate::scenario::{Outcome, Params, Verdict};
+
+pub use scale::Scale;
 
 /// The aggregate of the runs at one value of the parameter.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +39,42 @@ pub struct Point {
     pub panics: u64,
     /// Runs past their virtual-time limit.
     pub timeouts: u64,
+    /// The median latency of each run on its own: least and greatest over the runs that
+    /// completed an operation.
+    pub p50_seeds: Spread,
+    /// The same for the 90th percentile.
+    pub p90_seeds: Spread,
+    /// The same for the 99th percentile.
+    pub p99_seeds: Spread,
+    /// Each run's throughput: least and greatest over the runs.
+    pub throughput_seeds: Spread,
+}
+
+/// The least and the greatest of one measure over the runs (seeds) at one value.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Spread {
+    /// The least.
+    pub min: f64,
+    /// The greatest.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; `fallback` at both ends when there are none.
+    fn of(values: impl IntoIterator<Item = f64>, fallback: f64) -> Spread {
+        values
+            .into_iter()
+            .fold(None, |acc: Option<Spread>, v| {
+                Some(acc.map_or(Spread { min: v, max: v }, |s| Spread {
+                    min: s.min.min(v),
+                    max: s.max.max(v),
+                }))
+            })
+            .unwrap_or(Spread {
+                min: fallback,
+                max: fallback,
+            })
+    }
 }
 
 impl Point {
@@ -65,51 +106,75 @@ pub fn with_value(base: &Params, name: ParamName, value: f64) -> Params {
     p
 }
 
-/// Aggregates the outcomes of the runs at one value.
+/// The `q` quantile of sorted latencies in microseconds, in milliseconds (0 for none).
+fn percentile(sorted_us: &[u64], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let at = ((sorted_us.len() - 1) as f64 * q).round() as usize;
+    sorted_us.get(at).map_or(0.0, |&us| us as f64 / 1000.0)
+}
+
+/// Aggregates the outcomes of the runs at one value: percentiles over every run's latencies
+/// together, and each measure's spread over the runs taken one by one.
 pub fn aggregate(value: f64, outcomes: &[Outcome]) -> Point {
+    let sorted = |o: &Outcome| {
+        let mut l = o.latencies_us.clone();
+        l.sort_unstable();
+        l
+    };
     let mut latencies: Vec<u64> = outcomes
         .iter()
         .flat_map(|o| o.latencies_us.iter().copied())
         .collect();
     latencies.sort_unstable();
-    let pct = |q: f64| {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let at = ((latencies.len() - 1) as f64 * q).round() as usize;
-        latencies[at] as f64 / 1000.0
+    let each: Vec<Vec<u64>> = outcomes
+        .iter()
+        .map(sorted)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let spread = |q: f64| {
+        Spread::of(
+            each.iter().map(|l| percentile(l, q)),
+            percentile(&latencies, q),
+        )
     };
     let count = |verdict| outcomes.iter().filter(|o| o.verdict() == verdict).count() as u64;
-    let throughput = outcomes
+    let rates: Vec<f64> = outcomes
         .iter()
         .map(|o| o.ops as f64 / o.simulated.as_secs_f64().max(1e-9))
-        .sum::<f64>()
-        / outcomes.len().max(1) as f64;
+        .collect();
+    let throughput = rates.iter().sum::<f64>() / outcomes.len().max(1) as f64;
     Point {
         value,
         runs: outcomes.len() as u64,
         ops: outcomes.iter().map(|o| o.ops).sum(),
-        p50_ms: pct(0.5),
-        p90_ms: pct(0.9),
-        p99_ms: pct(0.99),
+        p50_ms: percentile(&latencies, 0.5),
+        p90_ms: percentile(&latencies, 0.9),
+        p99_ms: percentile(&latencies, 0.99),
         throughput,
         violations: count(Verdict::Violation),
         blocked: count(Verdict::Blocked),
         panics: count(Verdict::Panicked),
         timeouts: count(Verdict::TimedOut),
+        p50_seeds: spread(0.5),
+        p90_seeds: spread(0.9),
+        p99_seeds: spread(0.99),
+        throughput_seeds: Spread::of(rates, throughput),
     }
 }
 
 /// The CSV text of a sweep.
 pub fn csv(param: &Param, points: &[Point]) -> String {
     let mut out = format!(
-        "{},runs,ops,p50_ms,p90_ms,p99_ms,ops_per_s,violations,blocked,panics,timeouts\n",
+        "{},runs,ops,p50_ms,p90_ms,p99_ms,ops_per_s,violations,blocked,panics,timeouts,\
+         p50_ms_min,p50_ms_max,p99_ms_min,p99_ms_max,ops_per_s_min,ops_per_s_max\n",
         param.name.name()
     );
     for p in points {
         let _ = writeln!(
             out,
-            "{},{},{},{:.3},{:.3},{:.3},{:.3},{},{},{},{}",
+            "{},{},{},{:.3},{:.3},{:.3},{:.3},{},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3}",
             p.value,
             p.runs,
             p.ops,
@@ -120,194 +185,90 @@ pub fn csv(param: &Param, points: &[Point]) -> String {
             p.violations,
             p.blocked,
             p.panics,
-            p.timeouts
+            p.timeouts,
+            p.p50_seeds.min,
+            p.p50_seeds.max,
+            p.p99_seeds.min,
+            p.p99_seeds.max,
+            p.throughput_seeds.min,
+            p.throughput_seeds.max
         );
     }
     out
 }
 
-/// A plotted line: its label, the value it takes from a point, its color.
-type Series = (&'static str, fn(&Point) -> f64, RGBColor);
+/// What a sweep's figure shows besides its points: the lab, the swept parameter, the
+/// settings held fixed, the seeds, and whether the y axes are logarithmic.
+#[derive(Clone, Copy, Debug)]
+pub struct Figure<'a> {
+    /// The lab's name.
+    pub lab: &'a str,
+    /// The swept parameter.
+    pub param: &'a Param,
+    /// The other settings (the seed and the swept parameter's value are not shown).
+    pub base: &'a Params,
+    /// Seeds per value: 1..=seeds.
+    pub seeds: u64,
+    /// Logarithmic y axes (`--log-scale`).
+    pub log_scale: bool,
+}
 
-/// Draws latency percentiles (left) and throughput (right) against the parameter, as SVG.
-pub fn plot(path: &Path, lab: &str, param: &Param, points: &[Point]) -> Result<(), String> {
-    let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let (left, right) = root.split_horizontally(500);
-    let xs = || points.iter().map(|p| p.value);
-    let (x_min, x_max) = (xs().fold(f64::MAX, f64::min), xs().fold(f64::MIN, f64::max));
-    let x_range = if x_max > x_min {
-        x_min..x_max
-    } else {
-        (x_min - 1.0)..(x_max + 1.0)
-    };
-    let name = param.name.name();
-
-    let y_max = points.iter().map(|p| p.p99_ms).fold(1.0, f64::max) * 1.1;
-    let mut chart = ChartBuilder::on(&left)
-        .caption(format!("{lab}: latency against {name}"), ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x_range.clone(), 0.0..y_max)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc(name)
-        .y_desc("latency (simulated ms)")
-        .draw()
-        .map_err(|e| e.to_string())?;
-    let series: [Series; 3] = [
-        ("p50", |p| p.p50_ms, BLUE),
-        ("p90", |p| p.p90_ms, GREEN),
-        ("p99", |p| p.p99_ms, RED),
-    ];
-    for (label, value, color) in series {
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.value, value(p))),
-                color,
-            ))
-            .map_err(|e| e.to_string())?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
-        chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|p| Circle::new((p.value, value(p)), 3, color.filled())),
-            )
-            .map_err(|e| e.to_string())?;
+impl Figure<'_> {
+    /// The caption: the seeds and every setting held fixed across the sweep, as options.
+    pub fn caption(&self) -> String {
+        let b = self.base;
+        let ms = |d: Duration| format!("{}ms", d.as_millis());
+        let mut fixed: Vec<String> = Vec::new();
+        let swept = self.param.name;
+        let mut setting = |name: ParamName, text: String| {
+            if name != swept {
+                fixed.push(text);
+            }
+        };
+        setting(ParamName::Servers, format!("--servers {}", b.servers));
+        setting(ParamName::Clients, format!("--clients {}", b.clients));
+        setting(ParamName::Drop, format!("--drop {}", b.drop));
+        setting(
+            ParamName::PartitionEvery,
+            format!("--partition-every {}", ms(b.partition_every)),
+        );
+        setting(
+            ParamName::CrashEvery,
+            format!("--crash-every {}", ms(b.crash_every)),
+        );
+        fixed.insert(0, format!("--duration {}", ms(b.duration)));
+        for (on, flag) in [
+            (b.long_delays, "--long-delays"),
+            (b.reordering, "--reordering"),
+            (b.lose_disks, "--lose-disks"),
+        ] {
+            if on {
+                fixed.push(flag.to_owned());
+            }
+        }
+        let seeds = match self.seeds {
+            1 => "seed 1".to_owned(),
+            n => format!("seeds 1-{n}"),
+        };
+        format!(
+            "{} against {}, {seeds} at each value; held fixed: {}{}. Lines: percentiles of all runs' operations, mean of the runs' throughput; bands: least to greatest over the seeds.",
+            self.lab,
+            swept.name(),
+            fixed.join(" "),
+            if self.log_scale {
+                "; y axes in log scale"
+            } else {
+                ""
+            }
+        )
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(|e| e.to_string())?;
+}
 
-    let t_max = points.iter().map(|p| p.throughput).fold(1.0, f64::max) * 1.1;
-    let mut chart = ChartBuilder::on(&right)
-        .caption(
-            format!("{lab}: throughput against {name}"),
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x_range, 0.0..t_max)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .x_desc(name)
-        .y_desc("operations per simulated second")
-        .draw()
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(LineSeries::new(
-            points.iter().map(|p| (p.value, p.throughput)),
-            BLACK,
-        ))
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(
-            points
-                .iter()
-                .map(|p| Circle::new((p.value, p.throughput), 3, BLACK.filled())),
-        )
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+/// Draws latency percentiles (left) and throughput (right) against the parameter, as SVG
+/// (see [`svg::render`]), into `path`.
+pub fn plot(path: &Path, figure: &Figure, points: &[Point]) -> Result<(), String> {
+    std::fs::write(path, svg::render(figure, points)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::ParamName;
-
-    fn base() -> Params {
-        Params {
-            seed: 1,
-            servers: 3,
-            clients: 3,
-            duration: Duration::from_secs(1),
-            drop: 0.1,
-            long_delays: false,
-            reordering: false,
-            partition_every: Duration::ZERO,
-            crash_every: Duration::ZERO,
-            lose_disks: false,
-        }
-    }
-
-    /// Each run counts once, as its verdict says: a blocked run is not a violation, and a
-    /// panic or a timeout is neither.
-    #[test]
-    fn aggregate_counts_each_kind_of_failed_run() {
-        use crate::scenario::{Aborted, Blocked, Check, sample_outcome};
-        let passed = || Check::Passed("linearizable".to_owned());
-        let broken = || Check::Violation("not linearizable".to_owned());
-        let stuck = || {
-            vec![Blocked {
-                client: 1,
-                pending: None,
-            }]
-        };
-        let outcomes = [
-            sample_outcome(1, passed(), Vec::new(), None),
-            sample_outcome(2, passed(), stuck(), None),
-            sample_outcome(3, Check::Unknown, stuck(), None),
-            sample_outcome(4, broken(), stuck(), None),
-            sample_outcome(5, broken(), Vec::new(), None),
-            sample_outcome(6, broken(), Vec::new(), Some(Aborted::Panicked("p".into()))),
-            sample_outcome(
-                7,
-                broken(),
-                Vec::new(),
-                Some(Aborted::TimedOut(Duration::MAX)),
-            ),
-        ];
-        let point = aggregate(0.5, &outcomes);
-        assert_eq!(
-            (
-                point.runs,
-                point.violations,
-                point.blocked,
-                point.panics,
-                point.timeouts
-            ),
-            (7, 2, 2, 1, 1)
-        );
-        assert_eq!(point.failures(), 6);
-        let param = Param {
-            name: ParamName::Drop,
-            values: vec![0.5],
-        };
-        let csv = csv(&param, &[point]);
-        assert!(
-            csv.starts_with(
-                "drop,runs,ops,p50_ms,p90_ms,p99_ms,ops_per_s,violations,blocked,panics,timeouts\n"
-            ),
-            "{csv}"
-        );
-        assert!(csv.ends_with(",2,2,1,1\n"), "{csv}");
-    }
-
-    /// Values the command line rejects still give settings here, never a panic.
-    #[test]
-    fn out_of_range_intervals_saturate() {
-        for name in [ParamName::CrashEvery, ParamName::PartitionEvery] {
-            let interval = |v: f64| {
-                let p = with_value(&base(), name, v);
-                match name {
-                    ParamName::CrashEvery => p.crash_every,
-                    _ => p.partition_every,
-                }
-            };
-            assert_eq!(interval(1e20), Duration::MAX);
-            assert_eq!(interval(f64::INFINITY), Duration::MAX);
-            assert_eq!(interval(-1.0), Duration::ZERO);
-            assert_eq!(interval(f64::NAN), Duration::ZERO);
-            assert_eq!(interval(2.5), Duration::from_millis(2500));
-        }
-    }
-}
+mod tests;

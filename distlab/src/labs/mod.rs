@@ -162,9 +162,21 @@ fn check_history<M: Model>(
         Verdict::Unknown => Check::Unknown,
     };
     let title = format!("{what}, seed {seed}");
+    // Recorders stamp nanoseconds of simulated time; so do the fault bands.
+    let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    let faults = LIVE
+        .try_with(Live::fault_spans)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| html::FaultBand::new(nanos(f.start), nanos(f.end), f.label))
+        .collect();
+    let options = html::Options {
+        faults,
+        time_unit: html::TimeUnit::Nanoseconds,
+    };
     LabReport {
         check,
-        history_html: Some(html::render(&title, model, history, &report)),
+        history_html: Some(html::render_with(&title, model, history, &report, &options)),
     }
 }
 

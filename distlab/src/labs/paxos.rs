@@ -174,6 +174,10 @@ impl Model for Consensus {
         partition_by(history, |p| p.seq)
     }
 
+    fn describe_part(&self, input: &Proposal) -> Option<String> {
+        Some(format!("instance {}", input.seq))
+    }
+
     fn describe_operation(&self, input: &Proposal, output: Option<&String>) -> String {
         let decided = output.map_or("?", String::as_str);
         format!("propose({}, {:?}) -> {decided:?}", input.seq, input.value)

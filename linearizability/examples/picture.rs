@@ -42,9 +42,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             part.linearization, part.breaking_op
         );
     }
+    // The recorder stamps nanoseconds: the time axis says so. A fault band for the crash.
+    let options = html::Options {
+        faults: vec![html::FaultBand::new(
+            27_000_000,
+            40_000_000,
+            "crash client1",
+        )],
+        time_unit: html::TimeUnit::Nanoseconds,
+    };
     std::fs::write(
         &path,
-        html::render("a stale read", &model, &history, &report),
+        html::render_with("a stale read", &model, &history, &report, &options),
     )?;
     println!("picture written to {path}");
     Ok(())

@@ -186,4 +186,8 @@ pub struct StatusArgs {
     /// Give up after this long.
     #[arg(long, default_value = "5s", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// Only ask whether the server serves (`GET /healthz`, no secret, no quorum): print its
+    /// answer, exit status 0 if it serves and 1 if not; a container's health check.
+    #[arg(long, conflicts_with = "secret_file")]
+    pub healthz: bool,
 }

@@ -113,8 +113,12 @@ fn error_text(addr: &str, error: &labrpc::Error) -> String {
         .to_owned()
 }
 
-/// Runs `distlab status ADDR`: prints the server's status report, pretty.
+/// Runs `distlab status ADDR`: prints the server's status report, pretty; with `--healthz`,
+/// its answer to `GET /healthz`.
 pub fn status(args: &StatusArgs) -> Result<(), Failure> {
+    if args.healthz {
+        return run_local(healthz(&args.addr, args.timeout));
+    }
     let options = Arc::new(tcp_options(args.secret_file.as_deref(), false)?);
     run_local(async {
         let mut end = ClientEnd::<(), ()>::tcp(&args.addr, options);
@@ -127,4 +131,37 @@ pub fn status(args: &StatusArgs) -> Result<(), Failure> {
         println!("{text}");
         Ok(())
     })
+}
+
+/// `distlab status --healthz ADDR`: `Ok` if `GET /healthz` answers 200 within `timeout`.
+async fn healthz(addr: &str, timeout: Duration) -> Result<(), Failure> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ask = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nconnection: close\r\n\r\n")
+            .await?;
+        let mut answer = Vec::new();
+        // The server closes the connection after its one answer; a few KB at most.
+        stream.take(64 << 10).read_to_end(&mut answer).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&answer).into_owned())
+    };
+    let answer = tokio::time::timeout(timeout, ask)
+        .await
+        .map_err(|_| Failure::failed(format!("{addr}: no answer within {timeout:?}")))?
+        .map_err(|e| Failure::failed(format!("{addr}: {e}")))?;
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status_line = head.lines().next().unwrap_or_default();
+    println!("{}", body.trim_end());
+    if status_line.split(' ').nth(1) == Some("200") {
+        Ok(())
+    } else if status_line.starts_with("HTTP/") {
+        Err(Failure::failed(format!(
+            "{addr} does not serve yet ({status_line})"
+        )))
+    } else {
+        Err(Failure::failed(format!(
+            "{addr} did not answer HTTP: {status_line:?}"
+        )))
+    }
 }

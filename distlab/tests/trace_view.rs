@@ -213,14 +213,34 @@ fn a_paxos_run_shows_every_node_as_a_lane_in_chromium() {
         assert!(dom.contains(&label), "no lane for {node}");
     }
     assert_whole_run_drawn(&dom);
-    let status = status(&dom);
+    let shown = status(&dom);
     assert!(
-        status.starts_with(&format!(
+        shown.starts_with(&format!(
             "rendered {events} events on {} lanes",
             nodes.len()
         )),
-        "{status}"
+        "{shown}"
     );
+
+    // A filter on one Paxos instance (fields.seq, as the address can give it) keeps some
+    // events, not all.
+    let seq = text.lines().find_map(|line| {
+        let e: serde_json::Value = serde_json::from_str(line).ok()?;
+        e["fields"]["seq"].as_u64()
+    });
+    if let Some(seq) = seq {
+        let mut filtered = page.clone().into_os_string();
+        filtered.push(format!("#seq={seq}"));
+        let dom = headless(&browser, Path::new(&filtered), &["--dump-dom"]);
+        let matching: usize = body_attribute(&dom, "data-matching")
+            .and_then(|m| m.parse().ok())
+            .expect("a count of matching events");
+        assert!(
+            0 < matching && matching < events,
+            "{matching} of {events} match seq={seq}"
+        );
+        assert!(status(&dom).contains(&format!("{matching} match the filters")));
+    }
 
     let shot = dir.path().join("shot.png");
     let screenshot = format!("--screenshot={}", shot.display());

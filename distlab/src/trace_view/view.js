@@ -75,9 +75,10 @@
       count += shown[i];
     }
     filtered = count;
+    document.body.dataset.matching = count;
     draw();
   }
-  let filtered = N;
+  let filtered = N, rendered = "rendered " + N + " events";
 
   // The view: visible time range, geometry.
   const canvas = document.getElementById("canvas"), ctx = canvas.getContext("2d");
@@ -246,26 +247,32 @@
     labels();
     highlight();
     const range = "view " + showTime(t0) + " – " + showTime(t1);
-    status.textContent = (filtered === N ? "rendered " + N + " events" : "rendered " + N + " events, " + filtered + " match the filters")
+    status.textContent = rendered + (filtered === N ? "" : ", " + filtered + " match the filters")
       + " · " + visArrows.length + " arrows, " + visMarks.length + " marks in " + range;
   }
 
-  // Text beside marks and arrows when few are in view.
+  // Text beside marks and arrows when few are in view, each only where it overlaps no other.
   function labels() {
     ctx.font = "10px system-ui, sans-serif"; ctx.fillStyle = "#374151";
-    const cut = (s) => (s.length > 48 ? s.slice(0, 47) + "…" : s);
-    if (visMarks.length <= 150) {
+    const cut = (s) => (s.length > 40 ? s.slice(0, 39) + "…" : s);
+    const taken = [];
+    const put = (text, x, y) => {
+      if (!text || x > W) return;
+      const w = ctx.measureText(text).width, r = [x - 1, y - 9, x + w + 1, y + 2];
+      if (taken.some((o) => r[0] < o[2] && o[0] < r[2] && r[1] < o[3] && o[1] < r[3])) return;
+      taken.push(r);
+      ctx.fillText(text, x, y);
+    };
+    if (visMarks.length <= 200) {
       for (const i of visMarks) {
         const lane = markLane(i);
-        if (lane < 0) continue;
-        ctx.fillText(cut(M[i] >= 0 ? S[M[i]] : S[DATA.w[i]] || kindOf(i)), X(T[i]) + 6, Y(lane) - 6);
+        if (lane >= 0) put(cut(M[i] >= 0 ? S[M[i]] : S[DATA.w[i]] || kindOf(i)), X(T[i]) + 6, Y(lane) - 7);
       }
     }
-    if (visArrows.length <= 60) {
+    if (visArrows.length <= 80) {
       for (const a of visArrows) {
         const e = AE1[a], g = arrowGeometry(a);
-        const text = M[e] >= 0 ? S[M[e]] : S[DATA.w[e]];
-        if (text) ctx.fillText(cut(text), (g[0] + g[2]) / 2 + 4, (g[1] + g[3]) / 2);
+        put(cut(M[e] >= 0 ? S[M[e]] : S[DATA.w[e]]), (g[0] + g[2]) / 2 + 4, (g[1] + g[3]) / 2);
       }
     }
   }
@@ -424,6 +431,16 @@
   fit();
   fromAddress();
   resize();
+  // Filters in the address: #seq=5&key=k1&client=c0&node=px0&text=accept.
+  let filterFromAddress = false;
+  for (const [name, el] of [["node", 0], ["seq", 1], ["key", 2], ["client", 3], ["text", 4]]) {
+    const m = new RegExp("[#&]" + name + "=([^&]*)").exec(location.hash);
+    if (!m) continue;
+    const value = decodeURIComponent(m[1]);
+    filterInputs[el].value = name === "node" ? String(NODES.indexOf(value)) : value;
+    filterFromAddress = true;
+  }
+  if (filterFromAddress) applyFilters();
   // #call=N in the address selects that call's first arrow.
   const call = /[#&]call=([0-9]+)/.exec(location.hash);
   if (call) {
@@ -436,10 +453,16 @@
   document.body.dataset.arrows = NA;
   document.body.dataset.marks = MARKS.length;
   document.body.dataset.renderMs = ms;
+  // From the start of the navigation (reading and parsing the page) to the first drawing.
+  document.body.dataset.loadMs = Math.round(performance.now());
   // What the first drawing (the whole run) shows: every arrow and mark, if the data is sound.
   document.body.dataset.visibleArrows = visArrows.length;
   document.body.dataset.visibleMarks = visMarks.length;
   document.body.dataset.view = Math.round(t0) + "," + Math.round(t1);
   document.body.dataset.rendered = "1";
-  status.textContent = "rendered " + N + " events on " + L + " lanes in " + ms + " ms · " + status.textContent.split(" · ").slice(1).join(" · ");
+  rendered = "rendered " + N + " events on " + L + " lanes in " + ms + " ms";
+  const redraw = performance.now();
+  draw();
+  // One drawing of the whole run (what every zoom or pan step costs at most, about).
+  document.body.dataset.drawMs = Math.round(performance.now() - redraw);
 })();

@@ -18,7 +18,7 @@ pub enum TraceCommand {
     /// node, an arrow per message, partitions and crashes as bands, protocol events as marks.
     #[command(after_help = "Examples:\n  \
         distlab replay --seed 1 paxos --out run1 && distlab trace view run1/trace.jsonl\n  \
-        LABRPC_TRACE=$PWD/t.jsonl LABRPC_SEED=3 cargo test -p paxos --test basic && \
+        LABRPC_TRACE=$PWD/t.jsonl LABRPC_SEED=3 cargo test -p paxos --test go_partitions\n  \
         distlab trace view t.jsonl --out /tmp/t.html\n\n\
         The page needs no network: open it in any browser.\n\n\
         Exit status:\n  \

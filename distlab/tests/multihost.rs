@@ -11,22 +11,16 @@
 //! (real time still varies from run to run).
 
 mod hosts;
+mod workload;
 
 use hosts::{Hosts, View};
-use linearizability::models::{KvInput, KvMap, KvOutput};
-use linearizability::{Recorder, check};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use workload::{Store, Workload};
 
-const CLIENTS: usize = 3;
-const KEYS: usize = 3;
 const PARTITIONS: usize = 5;
 const KILLS: usize = 2;
-/// Clients must finish within this time once the faults are healed.
-const SETTLE: Duration = Duration::from_secs(60);
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -56,6 +50,14 @@ impl Lab {
         match self {
             Lab::PaxosKv { hosts } => (0..hosts).collect(),
             Lab::PbKv { hosts } => (1..hosts).collect(),
+        }
+    }
+
+    /// The store as the clients reach it.
+    fn store(self, hosts: &View) -> Store {
+        match self {
+            Lab::PaxosKv { hosts: n } => Store::PaxosKv((0..n).map(|i| hosts.addr(i)).collect()),
+            Lab::PbKv { .. } => Store::PbKv(hosts.addr(0)),
         }
     }
 
@@ -142,179 +144,28 @@ fn nemesis(lab: Lab, hosts: &mut Hosts, seed: u64, secs: u64) -> Result<(usize, 
     Ok((partitions, kills))
 }
 
-/// A real node for a clerk in this process: it listens nowhere.
-fn client_node(hosts: &View) -> labrpc::Node {
-    let secret = labrpc::tcp::Secret::from_file(hosts.secret_file()).expect("the secret");
-    labrpc::Node::real_client("client", labrpc::tcp::TcpOptions::with_secret(secret))
-}
-
-enum Clerk {
-    PaxosKv(paxoskv::Clerk),
-    PbKv(pbkv::Clerk),
-}
-
-impl Clerk {
-    async fn new(lab: Lab, hosts: &View) -> Clerk {
-        let node = client_node(hosts);
-        match lab {
-            Lab::PaxosKv { hosts: n } => {
-                let servers: Vec<String> = (0..n).map(|i| hosts.addr(i)).collect();
-                Clerk::PaxosKv(paxoskv::Clerk::on(node, &servers))
-            }
-            Lab::PbKv { .. } => Clerk::PbKv(pbkv::Clerk::on(node, &hosts.addr(0))),
-        }
-    }
-
-    async fn get(&mut self, key: &str) -> String {
-        match self {
-            Clerk::PaxosKv(clerk) => clerk.get(key).await,
-            Clerk::PbKv(clerk) => clerk.get(key).await,
-        }
-    }
-
-    async fn append(&mut self, key: &str, value: &str) {
-        match self {
-            Clerk::PaxosKv(clerk) => clerk.append(key, value).await,
-            Clerk::PbKv(clerk) => clerk.append(key, value).await,
-        }
-    }
-}
-
-type History = Recorder<KvInput, KvOutput>;
-
-/// One client: appends of unique tokens and gets on a few keys, until `stop`.
-async fn client(
-    lab: Lab,
-    hosts: &View,
-    me: usize,
-    seed: u64,
-    history: History,
-    start: Instant,
-    stop: Arc<AtomicBool>,
-) -> Vec<(String, String)> {
-    let mut rng = StdRng::seed_from_u64(seed.wrapping_add(me as u64));
-    let mut clerk = Clerk::new(lab, hosts).await;
-    let mut acked = Vec::new();
-    let mut n = 0;
-    while !stop.load(Ordering::Relaxed) {
-        let key = format!("k{}", rng.random_range(0..KEYS));
-        if rng.random_bool(0.7) {
-            let token = format!("c{me}.{n};");
-            n += 1;
-            let id = history.call(me, KvInput::append(&key, &token), start.elapsed());
-            clerk.append(&key, &token).await;
-            history
-                .returned(id, KvOutput::Done, start.elapsed())
-                .expect("one return");
-            acked.push((key, token));
-        } else {
-            let id = history.call(me, KvInput::get(&key), start.elapsed());
-            let value = clerk.get(&key).await;
-            (history.returned(id, KvOutput::Value(value), start.elapsed())).expect("one return");
-        }
-    }
-    acked
-}
-
 fn run(lab: Lab, net: u8, seed: u64, secs: u64) -> Result<Outcome, String> {
     let mut hosts = Hosts::new(net, lab.hosts())?;
     for i in 0..lab.hosts() {
         hosts.start(i, &lab.serve_args(&hosts, i))?;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let history = History::new();
-    let stop = Arc::new(AtomicBool::new(false));
-    let start = Instant::now();
-    // The nemesis owns the hosts while it runs; the clients need only their addresses, so
-    // they get a second view of the same cluster.
+    // The nemesis owns the hosts while it runs; the clients need only their addresses.
     let view = hosts.view();
+    let workload = Workload::new(lab.store(&view), view.secret_file(), seed)?;
     let faults = std::thread::spawn(move || {
         let done = nemesis(lab, &mut hosts, seed, secs);
         (hosts, done)
     });
-    let local = tokio::task::LocalSet::new();
-    let acked = local.block_on(&runtime, async {
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|me| {
-                let (history, stop, view) = (history.clone(), stop.clone(), view.clone());
-                tokio::task::spawn_local(async move {
-                    client(lab, &view, me, seed, history, start, stop).await
-                })
-            })
-            .collect();
-        tokio::time::sleep(Duration::from_secs(secs)).await;
-        stop.store(true, Ordering::Relaxed);
-        // The nemesis heals everything at about this time; then each client's last operation
-        // must finish within SETTLE.
-        tokio::time::timeout(SETTLE, async {
-            let mut acked = Vec::new();
-            for client in clients {
-                acked.extend(client.await.expect("a client task"));
-            }
-            acked
-        })
-        .await
-    });
+    let acked = workload.drive(Duration::from_secs(secs));
     let (hosts, done) = faults
         .join()
         .map_err(|_| "the nemesis panicked".to_string())?;
     let (partitions, kills) = done.map_err(|e| format!("{e}\n{}", hosts.logs()))?;
-    let acked = acked.map_err(|_| {
-        let logs = hosts.logs();
-        format!("clients still blocked {SETTLE:?} after the faults healed\n{logs}")
-    })?;
-    // Every acknowledged append is in its key's final value, exactly once.
-    let finals = local.block_on(
-        &runtime,
-        // The timer is made inside the runtime.
-        async {
-            tokio::time::timeout(SETTLE, async {
-                let mut clerk = Clerk::new(lab, &view).await;
-                let mut finals = Vec::new();
-                for k in 0..KEYS {
-                    let key = format!("k{k}");
-                    let id = history.call(CLIENTS, KvInput::get(&key), start.elapsed());
-                    let value = clerk.get(&key).await;
-                    let output = KvOutput::Value(value.clone());
-                    history
-                        .returned(id, output, start.elapsed())
-                        .expect("one return");
-                    finals.push((key, value));
-                }
-                finals
-            })
-            .await
-        },
-    );
-    let finals = finals.map_err(|_| format!("the final gets did not finish within {SETTLE:?}"))?;
-    for (key, token) in &acked {
-        let value = &finals
-            .iter()
-            .find(|(k, _)| k == key)
-            .expect("a final value")
-            .1;
-        let times = value.matches(token.as_str()).count();
-        if times != 1 {
-            return Err(format!(
-                "acknowledged append {token} to {key} is in it {times} times"
-            ));
-        }
-    }
-    let ops = history.history();
-    let report = check(&KvMap, &ops).map_err(|e| format!("{e}"))?;
-    if !report.is_linearizable() {
-        return Err(format!(
-            "the history of {} operations is {:?}",
-            ops.len(),
-            report.verdict
-        ));
-    }
+    let acked = acked.map_err(|e| format!("{e}\n{}", hosts.logs()))?;
+    let ops = workload.check(&acked)?;
     drop(hosts);
     Ok(Outcome {
-        ops: ops.len(),
+        ops,
         partitions,
         kills,
     })

@@ -4,10 +4,12 @@
 //! Everything made is undone on drop, also when the test fails.
 
 use std::fs;
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::workload::healthz;
 
 /// The port every server listens on, on its host's own address.
 pub const PORT: u16 = 7000;
@@ -301,19 +303,4 @@ impl Drop for Hosts {
         }
         let _ = sh("ip", &["link", "delete", &self.bridge]);
     }
-}
-
-/// Whether `GET /healthz` at `addr` answers 200.
-pub fn healthz(addr: SocketAddr) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    if stream.write_all(b"GET /healthz HTTP/1.1\r\n\r\n").is_err() {
-        return false;
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200")
 }

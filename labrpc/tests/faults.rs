@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Junk, JunkClient, start};
+use common::{Junk, JunkClient, JunkServer, start};
 use labrpc::fault::{
     JITTER_MAX_DELAY, LONG_REORDER_MIN_DELAY, LONG_UNREACHABLE_MAX_DELAY, UNREACHABLE_MAX_DELAY,
     UNRELIABLE_MAX_DELAY,
@@ -264,6 +264,36 @@ fn a_deaf_node_still_hears_replies_to_its_own_calls() {
         let (_, client) = start(&net, "client", "server");
         net.set_deaf("client", true);
         assert!(client.handler2(ctx(), 1).await.is_ok());
+    });
+}
+
+#[test]
+fn a_node_deaf_to_one_peer_hears_the_others_and_its_replies() {
+    sim::run(|net: Network| async move {
+        let (server, from_a) = start(&net, "a", "server");
+        let from_b: JunkClient<_> = JunkClient::from(net.client("b", "server"));
+        let server_to_a: JunkClient<_> = JunkClient::from(net.client("server", "a"));
+        net.add_server("a", JunkServer::default().serve());
+        net.set_deaf_to("server", "a", true);
+        assert_eq!(
+            from_a.handler2(ctx(), 1).await.map_err(Error::from),
+            Err(Error::NoReply),
+            "a request of the peer it is deaf to reached it"
+        );
+        assert!(
+            from_b.handler2(ctx(), 2).await.is_ok(),
+            "another node is still heard"
+        );
+        assert!(
+            server_to_a.handler2(ctx(), 3).await.is_ok(),
+            "the replies to its own calls still come back"
+        );
+        net.set_deaf_to("server", "a", false);
+        assert!(from_a.handler2(ctx(), 4).await.is_ok());
+        net.set_deaf_to("server", "a", true);
+        net.heal();
+        assert!(from_a.handler2(ctx(), 5).await.is_ok(), "heal ends it");
+        assert_eq!(*server.log2.lock(), vec![2, 4, 5]);
     });
 }
 

@@ -83,6 +83,8 @@ struct Inner {
     by_name: BTreeMap<String, NodeId>,
     /// One-way cuts: no request or reply goes from the first node to the second.
     cuts: BTreeSet<(NodeId, NodeId)>,
+    /// The first node hears no request from the second (replies still reach it).
+    deaf_to: BTreeSet<(NodeId, NodeId)>,
     /// While partitioned, only nodes in the same group talk.
     partitioned: bool,
     ends: Vec<EndState>,
@@ -149,6 +151,7 @@ impl Network {
                 nodes: Vec::new(),
                 by_name: BTreeMap::new(),
                 cuts: BTreeSet::new(),
+                deaf_to: BTreeSet::new(),
                 partitioned: false,
                 ends: Vec::new(),
                 stats: Stats::default(),
@@ -470,11 +473,13 @@ impl Network {
         );
     }
 
-    /// Ends a partition, restores every cut and makes every deaf node hear again.
+    /// Ends a partition, restores every cut and makes every deaf node hear again (deaf to
+    /// some nodes or to all).
     pub fn heal(&self) {
         let mut inner = self.inner.lock();
         inner.partitioned = false;
         inner.cuts.clear();
+        inner.deaf_to.clear();
         for node in &mut inner.nodes {
             node.deaf = false;
         }
@@ -526,6 +531,24 @@ impl Network {
         inner.nodes[id].unreliable = unreliable;
         let what = if unreliable { "unreliable" } else { "reliable" };
         inner.event(EventKind::Links, 0, id, None, what, 0, Duration::ZERO);
+    }
+
+    /// Makes node `name` deaf to node `from` only (no request of `from` reaches it; replies
+    /// to its own calls to `from` still do), or lets it hear `from` again. Go's shard master
+    /// test renames a server's socket so that its peers, who know the old name, can no longer
+    /// reach it while a clerk given the new name can: that is this, for each peer.
+    /// [`Network::heal`] ends it too.
+    pub fn set_deaf_to(&self, name: &str, from: &str, deaf: bool) {
+        let mut inner = self.inner.lock();
+        let (id, from) = (inner.node(name), inner.node(from));
+        let what = if deaf {
+            inner.deaf_to.insert((id, from));
+            "deaf to"
+        } else {
+            inner.deaf_to.remove(&(id, from));
+            "hears again"
+        };
+        inner.event(EventKind::Links, 0, id, Some(from), what, 0, Duration::ZERO);
     }
 
     /// Makes node `name` deaf (no request reaches it; as in Go's Paxos tests, replies to its
@@ -628,7 +651,7 @@ impl Inner {
 
     /// Can a request go from `from` to `to` now? The link must be open and `to` not deaf.
     fn request_link(&self, from: NodeId, to: NodeId) -> bool {
-        !self.nodes[to].deaf && self.link(from, to)
+        !self.nodes[to].deaf && !self.deaf_to.contains(&(to, from)) && self.link(from, to)
     }
 
     /// Can a reply go from server `from` back to `to` now? A deaf node still hears replies.

@@ -213,7 +213,8 @@ impl Event {
                 worker,
                 reason,
             } => {
-                tracing::debug!(phase = %phase, task, worker, reason, "attempt failed: the task will be re-issued")
+                let what = "attempt failed: the task will be re-issued";
+                tracing::debug!(phase = %phase, task, worker, reason, "{what}")
             }
         }
     }

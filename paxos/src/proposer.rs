@@ -146,7 +146,8 @@ async fn try_ballot(core: &Arc<Core>, seq: Seq, ballot: Ballot, own: &Bytes) -> 
     let adopted = best.as_ref().map(|(n, _)| n.to_string());
     let value = best.map_or_else(|| own.clone(), |(_, v)| v);
     let digest = labrpc::digest(&value.0);
-    tracing::debug!(seq, n = %ballot, promises, adopted = adopted.as_deref(), value = %digest, "phase 1 won");
+    let adopted = adopted.as_deref();
+    tracing::debug!(seq, n = %ballot, promises, adopted, value = %digest, "phase 1 won");
     let args = AcceptArgs {
         seq,
         ballot,

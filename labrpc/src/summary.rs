@@ -198,6 +198,22 @@ mod tests {
     }
 
     #[test]
+    fn a_full_text_takes_no_more_fields_but_keeps_them() {
+        let full = "x".repeat(MAX_SUMMARY_CHARS);
+        let s = Summary::new(&full).field("seq", 5);
+        assert_eq!(s.text(), full, "a full text is left as it is");
+        assert_eq!(
+            s.fields()["seq"],
+            Value::from(5),
+            "the field is still there to select by"
+        );
+        let almost = "x".repeat(MAX_SUMMARY_CHARS - 1);
+        let s = Summary::new(&almost).field("seq", 5);
+        assert_eq!(s.text().chars().count(), MAX_SUMMARY_CHARS);
+        assert!(s.text().ends_with('…'), "{}", s.text());
+    }
+
+    #[test]
     fn digests_tell_values_apart_and_repeat() {
         assert_eq!(digest("a"), digest("a"));
         assert_ne!(digest("a"), digest("b"));

@@ -5,6 +5,8 @@
 use labrpc::trace::{Event, EventKind};
 use labrpc::{Network, Summarize, Summary, sim};
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tarpc::context::Context;
 
@@ -39,7 +41,7 @@ struct StoreServer;
 impl Store for StoreServer {
     async fn put(self, _: Context, key: String, value: String, client: u64) -> usize {
         tokio::time::sleep(Duration::from_millis(3)).await;
-        tracing::debug!(key, client, len = value.len(), "applied put");
+        tracing::debug!(key, client, len = value.len(), fresh = true, "applied put");
         value.len() / 2
     }
 }
@@ -116,6 +118,7 @@ fn protocol_events_are_stamped_with_virtual_time_and_node() {
     );
     assert_eq!(applied.fields["key"], Value::from("k1"));
     assert_eq!(applied.fields["len"], Value::from(4));
+    assert_eq!(applied.fields["fresh"], Value::from(true));
     assert_eq!(applied.fields["target"], Value::from(module_path!()));
     // Virtual time, in order with the network's events: after the delivery, before the reply.
     let position = |e: &Event| report.events.iter().position(|x| x == e);
@@ -141,6 +144,35 @@ fn without_a_recorded_trace_nothing_is_summarized_and_the_hash_is_the_same() {
     );
     let network_events = recorded.events.iter().filter(|e| e.kind != EventKind::Log);
     assert_eq!(network_events.count() as u64, recorded.trace_len);
+}
+
+/// Counts how often it is formatted.
+struct Costly(Arc<AtomicUsize>);
+
+impl std::fmt::Debug for Costly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        f.write_str("costly")
+    }
+}
+
+#[test]
+fn protocol_events_cost_no_formatting_without_a_recorded_trace() {
+    let formatted = Arc::new(AtomicUsize::new(0));
+    for record in [false, true] {
+        let counter = formatted.clone();
+        // A recorder installed by hand, on a network that records or not.
+        sim::simulate(1, false, |net: Network| async move {
+            let _recorder = labrpc::Recorder::install(&net);
+            if record {
+                net.record_trace();
+            }
+            tracing::debug!(value = ?Costly(counter), "an event with a costly field");
+            assert_eq!(net.trace_events().len(), usize::from(record));
+        });
+        let times = formatted.swap(0, Ordering::Relaxed);
+        assert_eq!(times, usize::from(record), "recorded: {record}");
+    }
 }
 
 #[test]

@@ -242,6 +242,31 @@ fn a_paxos_run_shows_every_node_as_a_lane_in_chromium() {
         assert!(status(&dom).contains(&format!("{matching} match the filters")));
     }
 
+    // Selecting a call (as a click does; here through the address) lists its events with
+    // every field in the side panel.
+    let (call, method) = text
+        .lines()
+        .find_map(|line| {
+            let e: serde_json::Value = serde_json::from_str(line).ok()?;
+            (e["kind"] == "send" && e["fields"].is_object())
+                .then(|| (e["call"].as_u64(), e["what"].as_str().map(str::to_owned)))
+        })
+        .and_then(|(call, what)| Some((call?, what?)))
+        .expect("a send with fields");
+    let mut selected = page.clone().into_os_string();
+    selected.push(format!("#call={call}"));
+    let dom = headless(&browser, Path::new(&selected), &["--dump-dom"]);
+    let panel = &dom[dom.find("id=\"details\"").expect("the panel")..];
+    let panel = &panel[..panel.find("id=\"legend\"").expect("the legend after it")];
+    assert!(panel.contains(&format!("call {call}")), "{panel}");
+    for shown in [
+        "<td>kind</td><td>send</td>",
+        "<td>fields.seq</td>",
+        &format!("<td>{method}</td>"),
+    ] {
+        assert!(panel.contains(shown), "no {shown} in the panel: {panel}");
+    }
+
     let shot = dir.path().join("shot.png");
     let screenshot = format!("--screenshot={}", shot.display());
     headless(
@@ -271,7 +296,7 @@ fn a_paxos_run_shows_every_node_as_a_lane_in_chromium() {
 }
 
 /// A synthetic trace of `n` events on 5 nodes: calls (delivered, lost, unreachable),
-/// protocol events with fields, partitions and crashes.
+/// protocol events with fields, partitions and crashes, and an unknown kind now and then.
 fn synthetic(n: usize) -> String {
     let mut lines = Vec::with_capacity(n);
     let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -298,6 +323,13 @@ fn synthetic(n: usize) -> String {
             call % 9,
             call % 9
         );
+        if call % 1000 == 0 {
+            // A kind and a member this viewer does not know: a mark, shown as it is.
+            lines.push(format!(
+                r#"{{"at_us":{t},"kind":"checkpoint","from":"{}","epoch":{call}}}"#,
+                node(from)
+            ));
+        }
         match next(10) {
             0 => lines.push(format!(r#"{{"at_us":{t},"kind":"unreachable",{head},"what":"Paxos.accept","bytes":11,"delay_us":{delay}}}"#)),
             1 => {

@@ -192,3 +192,48 @@ pub fn html_escape(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{layout::layout, parse::parse};
+    use super::*;
+
+    #[test]
+    fn columns_are_deltas_and_empty_columns_null() {
+        let events = parse(concat!(
+            r#"{"at_us":10,"kind":"send","call":7,"from":"b","to":"a","fields":{"seq":3}}"#,
+            "\n",
+            r#"{"at_us":15,"kind":"deliver","call":7,"from":"b","to":"a"}"#,
+            "\n",
+            r#"{"at_us":15,"kind":"send","call":9,"from":"a","to":"b"}"#,
+            "\n",
+        ))
+        .expect("a trace");
+        let data: Value =
+            serde_json::from_str(&encode(&events, &layout(&events), "t")).expect("JSON");
+        assert_eq!(data["t"], json!([10, 5, 0]));
+        assert_eq!(data["c"], json!([7, 0, 2]));
+        assert_eq!(data["f"], json!([1, 1, 0]));
+        assert_eq!(data["l"], Value::Null, "every line holds an event");
+        assert_eq!((&data["key"], &data["m"]), (&Value::Null, &Value::Null));
+        // The instance of call 7 is given to its delivery too, not to call 9.
+        let seq: Vec<i64> = serde_json::from_value(data["seq"].clone()).expect("seq");
+        let strings = data["strings"].as_array().expect("strings");
+        assert_eq!(strings[seq[0] as usize], "3");
+        assert_eq!((seq[1], seq[2]), (seq[0], -1));
+        // A request (style 0) from event 0 to event 1, then an unanswered one (6) at 2.
+        assert_eq!(data["arrows"], json!([0, 0, 1, 6, 2, 0]));
+        assert_eq!(data["xe"], json!([0]));
+    }
+
+    #[test]
+    fn script_safe_text_stays_the_same_json() {
+        let text = json!({"a": "</script><!-- x"}).to_string();
+        let safe = script_safe(&text);
+        assert!(!safe.contains("</") && !safe.contains("<!--"));
+        assert_eq!(
+            serde_json::from_str::<Value>(&safe).expect("JSON"),
+            serde_json::from_str::<Value>(&text).expect("JSON")
+        );
+    }
+}

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 const TEMPLATE: &str = include_str!("view.html");
 const STYLE: &str = include_str!("view.css");
+const DATA_SCRIPT: &str = include_str!("data.js");
 const DRAW_SCRIPT: &str = include_str!("draw.js");
 const VIEW_SCRIPT: &str = include_str!("view.js");
 
@@ -75,7 +76,7 @@ pub fn render(text: &str, title: &str) -> Result<(String, Summary), parse::Malfo
 
 /// Fills the template: the title, the style, the data and the script.
 fn page(title: &str, data: &str) -> String {
-    let scripts = DRAW_SCRIPT.len() + VIEW_SCRIPT.len();
+    let scripts = DATA_SCRIPT.len() + DRAW_SCRIPT.len() + VIEW_SCRIPT.len() + 2;
     let mut html = String::with_capacity(TEMPLATE.len() + STYLE.len() + scripts + data.len());
     let mut rest = TEMPLATE;
     // Each placeholder once, in order; the data and the script are not searched again.
@@ -83,7 +84,10 @@ fn page(title: &str, data: &str) -> String {
         ("{{TITLE}}", encode::html_escape(title)),
         ("{{STYLE}}", STYLE.to_owned()),
         ("{{DATA}}", data.to_owned()),
-        ("{{SCRIPT}}", format!("{DRAW_SCRIPT}\n{VIEW_SCRIPT}")),
+        (
+            "{{SCRIPT}}",
+            format!("{DATA_SCRIPT}\n{DRAW_SCRIPT}\n{VIEW_SCRIPT}"),
+        ),
     ] {
         match rest.split_once(mark) {
             Some((before, after)) => {
@@ -169,7 +173,7 @@ mod tests {
 
     #[test]
     fn the_scripts_cannot_end_their_element() {
-        for script in [DRAW_SCRIPT, VIEW_SCRIPT, STYLE] {
+        for script in [DATA_SCRIPT, DRAW_SCRIPT, VIEW_SCRIPT, STYLE] {
             assert!(
                 !script.to_ascii_lowercase().contains("</"),
                 "a closing tag in a script"

@@ -1,52 +1,12 @@
-// distlab trace view: the data, what is in view, and the controls. See draw.js for looks.
+// distlab trace view: what is in view, the controls and the panel. See data.js for the
+// trace's data and draw.js for looks.
 "use strict";
 (function main() {
   const started = performance.now();
   const DATA = JSON.parse(document.getElementById("trace-data").textContent);
-  const S = DATA.strings, N = DATA.count, NODES = DATA.nodes, L = NODES.length;
-
-  // Columns (see encode.rs): times, calls and lines are deltas; null is a column of -1.
-  const T = new Float64Array(N), LINE = new Float64Array(N), C = new Float64Array(N);
-  for (let i = 0, t = 0, l = 0, c = 0; i < N; i++) {
-    t += DATA.t[i]; T[i] = t; c += DATA.c[i]; C[i] = c; l += DATA.l ? DATA.l[i] : 1; LINE[i] = l;
-  }
-  const K = Int32Array.from(DATA.k), F = Int32Array.from(DATA.f), O = Int32Array.from(DATA.o);
-  const DL = Float64Array.from(DATA.d);
-  const column = (name) => (DATA[name] ? Int32Array.from(DATA[name]) : new Int32Array(N).fill(-1));
-  const M = column("m"), SEQ = column("seq"), KEY = column("key"), CLIENT = column("client");
-  const DETAIL = new Int32Array(N).fill(-1);
-  DATA.xe.forEach((e, j) => { DETAIL[e] = DATA.xs[j]; });
-  const kindOf = (i) => S[K[i]];
-
-  // Arrows: style, start and end time, from and to lane, events.
-  const NA = DATA.arrows.length / 3;
-  const AS = new Int32Array(NA), ATS = new Float64Array(NA), ATE = new Float64Array(NA);
-  const ALA = new Int32Array(NA), ALB = new Int32Array(NA), AE1 = new Int32Array(NA), AE2 = new Int32Array(NA);
-  let maxDur = 0;
-  for (let a = 0, e1 = 0; a < NA; a++) {
-    let s = DATA.arrows[3 * a];
-    e1 += DATA.arrows[3 * a + 1];
-    const e2 = DATA.arrows[3 * a + 2] ? e1 + DATA.arrows[3 * a + 2] : -1;
-    const ts = T[e1];
-    const te = e2 >= 0 ? T[e2] : (s === 1 || s === 4 || s === 6) ? ts + DL[e1] : ts;
-    if (te - ts >= LONG_US && (s === 0 || s === 1)) s += 7;
-    let la = F[e1], lb = O[e1];
-    if (la < 0) la = lb;
-    if (lb < 0) lb = la;
-    AS[a] = s; ATS[a] = ts; ATE[a] = te; ALA[a] = la; ALB[a] = lb; AE1[a] = e1; AE2[a] = e2;
-    maxDur = Math.max(maxDur, te - ts);
-  }
-  // Bands: kind, lane (-1: all), start, end (the end of the trace if none), sides.
-  const NB = DATA.bands.length / 5;
-  let tEnd = N ? T[N - 1] : 1;
-  for (let a = 0; a < NA; a++) tEnd = Math.max(tEnd, ATE[a]);
-  const tStart = N ? T[0] : 0;
-  const BANDS = [];
-  for (let b = 0; b < NB; b++) {
-    const [kind, lane, start, end, group] = DATA.bands.slice(5 * b, 5 * b + 5);
-    BANDS.push({ kind, lane, start, end, ts: T[start], te: end >= 0 ? T[end] : tEnd, sides: group >= 0 ? DATA.groups[group] : null });
-  }
-  const MARKS = Int32Array.from(DATA.marks);
+  const tr = decodeTrace(DATA);
+  const { S, N, NODES, L, T, C, F, O, M, SEQ, KEY, CLIENT, DETAIL, kindOf } = tr;
+  const { NA, AS, ATS, ATE, ALA, ALB, AE1, AE2, maxDur, tStart, tEnd, BANDS, MARKS } = tr;
 
   // The filters: a mask of events shown (1) or not.
   const shown = new Uint8Array(N).fill(1);
@@ -318,30 +278,6 @@
 
   // The side panel: every field of the events picked.
   const details = document.getElementById("details");
-  function eventTable(i) {
-    const table = document.createElement("table");
-    table.className = "fields";
-    const row = (k, v) => { const tr = table.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v; };
-    row("at_us", T[i] + " (" + showTime(T[i]) + ")");
-    row("kind", kindOf(i));
-    row("call", C[i]);
-    row("from", F[i] >= 0 ? NODES[F[i]] : "");
-    row("to", O[i] >= 0 ? NODES[O[i]] : "");
-    row("what", S[DATA.w[i]]);
-    row("bytes", DATA.b[i]);
-    row("delay_us", DL[i] + (DL[i] ? " (" + showTime(DL[i]) + ")" : ""));
-    if (M[i] >= 0) row("msg", S[M[i]]);
-    if (DETAIL[i] >= 0) {
-      let extra = {};
-      try { extra = JSON.parse(S[DETAIL[i]]); } catch (e) { row("details", S[DETAIL[i]]); }
-      for (const [k, v] of Object.entries(extra)) {
-        if (k === "fields" && v && typeof v === "object") for (const [f, fv] of Object.entries(v)) row("fields." + f, typeof fv === "string" ? fv : JSON.stringify(fv));
-        else row(k, typeof v === "string" ? v : JSON.stringify(v));
-      }
-    }
-    row("line", LINE[i]);
-    return table;
-  }
   function show(what) {
     selected = what;
     details.replaceChildren();
@@ -364,7 +300,7 @@
     for (const i of events) {
       const h3 = document.createElement("h3");
       h3.textContent = kindOf(i) + " at " + showTime(T[i]);
-      details.append(h3, eventTable(i));
+      details.append(h3, eventTable(tr, i));
     }
     draw();
   }

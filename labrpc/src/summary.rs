@@ -194,6 +194,8 @@ mod tests {
         let debug = Summary::debug(&vec![7u8; 1000]);
         assert_eq!(debug.text().chars().count(), MAX_SUMMARY_CHARS);
         assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("exactly10!", 10), "exactly10!", "a text of the limit is not cut");
+        assert_eq!(cut("eleven11111", 10), "eleven111…");
         assert_eq!(cut("ééé", 2), "é…");
     }
 
@@ -211,6 +213,19 @@ mod tests {
         let s = Summary::new(&almost).field("seq", 5);
         assert_eq!(s.text().chars().count(), MAX_SUMMARY_CHARS);
         assert!(s.text().ends_with('…'), "{}", s.text());
+    }
+
+    #[test]
+    fn the_default_summary_is_the_debug_form_and_displays_as_its_text() {
+        #[derive(Debug)]
+        #[allow(dead_code)] // read only by Debug
+        struct Ping {
+            seq: u32,
+        }
+        impl Summarize for Ping {}
+        let s = Ping { seq: 3 }.summary();
+        assert_eq!(s.text(), "Ping { seq: 3 }");
+        assert_eq!(s.to_string(), s.text());
     }
 
     #[test]

@@ -267,6 +267,8 @@ fn a_paxos_run_shows_every_node_as_a_lane_in_chromium() {
         assert!(panel.contains(shown), "no {shown} in the panel: {panel}");
     }
 
+    interact(&browser, &page, events);
+
     let shot = dir.path().join("shot.png");
     let screenshot = format!("--screenshot={}", shot.display());
     headless(
@@ -292,6 +294,52 @@ fn a_paxos_run_shows_every_node_as_a_lane_in_chromium() {
     assert!(
         rgba.chunks(4).any(|c| near(c, [0x16, 0xa3, 0x4a])),
         "no reply arrow"
+    );
+}
+
+/// Drives the page as a user would, from a page that frames it (`trace_view/harness.html`):
+/// a click shows something in the panel, the wheel zooms in, a drag pans, a text filter
+/// keeps some events, `fit` shows the whole run again.
+fn interact(browser: &Path, page: &Path, events: usize) {
+    let name = page.file_name().expect("a file name").to_string_lossy();
+    let harness = page.with_file_name("harness.html");
+    let text = include_str!("trace_view/harness.html").replace("PAGE", &name);
+    std::fs::write(&harness, text).expect("the harness");
+    let dom = headless(
+        browser,
+        &harness,
+        &[
+            "--dump-dom",
+            "--allow-file-access-from-files",
+            "--window-size=1500,1000",
+        ],
+    );
+    let start = "<pre id=\"out\">";
+    let out = &dom[dom.find(start).expect("the harness's output") + start.len()..];
+    let out = out[..out.find("</pre>").expect("its end")]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let seen: serde_json::Value = serde_json::from_str(&out).expect(&out);
+    assert_eq!(seen["error"], serde_json::Value::Null, "{seen}");
+    assert_eq!(
+        seen["first"], "1.69 s – 1.79 s",
+        "the view of the address: {seen}"
+    );
+    assert!(
+        seen["clicked"].is_string() && seen["tables"].as_u64() >= Some(1),
+        "{seen}"
+    );
+    let (first, zoomed, dragged) = (&seen["first"], &seen["zoomed"], &seen["dragged"]);
+    assert!(
+        zoomed != first && dragged != zoomed,
+        "zoom and drag changed nothing: {seen}"
+    );
+    let matching = seen["matching"].as_u64().expect("matching") as usize;
+    assert!(0 < matching && matching < events, "{seen}");
+    assert!(
+        seen["fit"].as_str().is_some_and(|v| v.ends_with(" s")),
+        "{seen}"
     );
 }
 

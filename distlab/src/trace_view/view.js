@@ -335,11 +335,11 @@
   const on = (id, f) => document.getElementById(id).addEventListener("click", f);
   on("zoom-in", () => zoom(0.5, W / 2)); on("zoom-out", () => zoom(2, W / 2));
   on("pan-left", () => pan(-0.25)); on("pan-right", () => pan(0.25));
-  on("fit", () => { fit(); draw(); });
+  on("fit", () => { fit(); draw(); toAddress(); });
   on("f-clear", () => { filterInputs.forEach((el) => { el.value = ""; }); applyFilters(); });
   window.addEventListener("keydown", (ev) => {
     if (ev.target.tagName === "INPUT" || ev.target.tagName === "SELECT") return;
-    const keys = { "+": () => zoom(0.5, W / 2), "=": () => zoom(0.5, W / 2), "-": () => zoom(2, W / 2), "0": () => { fit(); draw(); }, ArrowLeft: () => pan(-0.25), ArrowRight: () => pan(0.25), Escape: () => show(null) };
+    const keys = { "+": () => zoom(0.5, W / 2), "=": () => zoom(0.5, W / 2), "-": () => zoom(2, W / 2), "0": () => { fit(); draw(); toAddress(); }, ArrowLeft: () => pan(-0.25), ArrowRight: () => pan(0.25), Escape: () => show(null) };
     if (keys[ev.key]) { keys[ev.key](); ev.preventDefault(); }
   });
   let timer = 0;

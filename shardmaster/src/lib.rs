@@ -26,7 +26,8 @@ pub mod server;
 
 pub use clerk::{CALL_TIMEOUT, Clerk, RETRY_WAIT};
 pub use common::{
-    ClientOp, Op, Request, ShardMasterService, ShardMasterServiceClient, SmEnd, SmError, SmReply,
+    ClientOp, Op, Request, ShardMasterService, ShardMasterServiceClient, ShardMasterServiceRequest,
+    ShardMasterServiceResponse, SmEnd, SmError, SmReply,
 };
 pub use config::{Config, ConfigError, Gid, NO_GROUP, NSHARDS, Shard};
 pub use server::ShardMaster;

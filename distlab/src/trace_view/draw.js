@@ -23,7 +23,7 @@ const BAND_STYLES = [
   { name: "crash", label: "crashed (killed until started again)", color: "rgba(17,24,39,0.55)" },
   { name: "deaf", label: "deaf: hears nothing", color: "rgba(124,58,237,0.22)" },
   { name: "cut", label: "link cut (to the node named)", color: "rgba(234,88,12,0.55)" },
-  { name: "unreliable", label: "unreliable server", color: "rgba(234,88,12,0.16)" },
+  { name: "unreliable", label: "unreliable server (a strip at the top of its lane)", color: "rgba(161,98,7,0.7)" },
 ];
 const SIDE_TINTS = ["rgba(59,130,246,0.13)", "rgba(236,72,153,0.13)", "rgba(34,197,94,0.13)",
   "rgba(249,115,22,0.13)", "rgba(20,184,166,0.13)"];
@@ -181,6 +181,8 @@ function drawLegend(root) {
       ctx.fillStyle = hatch(ctx); ctx.fillRect(2, 3, 40, 12);
     } else if (k === 3) {
       ctx.fillStyle = b.color; ctx.fillRect(2, 12, 40, 3);
+    } else if (k === 4) {
+      ctx.fillStyle = b.color; ctx.fillRect(2, 3, 40, 3);
     } else {
       ctx.fillStyle = b.color; ctx.fillRect(2, 3, 40, 12);
     }

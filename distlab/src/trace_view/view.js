@@ -100,7 +100,7 @@
     return lo;
   }
 
-  let visArrows = [], visMarks = [];
+  let visArrows = [], visMarks = [], visBands = [];
   function arrowGeometry(a) {
     const st = ARROW_STYLES[AS[a]];
     const x1 = X(ATS[a]), y1 = Y(ALA[a]);
@@ -127,9 +127,11 @@
       ctx.fillRect(0, AXIS_H + l * laneH, W, laneH);
     }
     // Bands.
+    visBands = [];
     for (const b of BANDS) {
       if (b.te < t0 || b.ts > t1) continue;
       const x1 = Math.max(X(b.ts), -10), x2 = Math.min(X(b.te), W + 10), w = Math.max(x2 - x1, 1);
+      visBands.push([b, x1, x2]);
       if (b.kind === 0) {
         ctx.fillStyle = BAND_STYLES[0].color; ctx.fillRect(x1, AXIS_H - 6, w, H - AXIS_H + 6);
         if (b.sides) b.sides.forEach((g, l) => { if (g >= 0) { ctx.fillStyle = SIDE_TINTS[g % SIDE_TINTS.length]; ctx.fillRect(x1, AXIS_H + l * laneH, w, laneH); } });
@@ -137,6 +139,7 @@
         const top = AXIS_H + b.lane * laneH;
         if (b.kind === 1) { ctx.fillStyle = crashPattern; ctx.fillRect(x1, top + laneH * 0.2, w, laneH * 0.6); }
         else if (b.kind === 3) { ctx.fillStyle = BAND_STYLES[3].color; ctx.fillRect(x1, top + laneH - 5, w, 3); }
+        else if (b.kind === 4) { ctx.fillStyle = BAND_STYLES[4].color; ctx.fillRect(x1, top + 2, w, 3); }
         else { ctx.fillStyle = BAND_STYLES[b.kind] ? BAND_STYLES[b.kind].color : "rgba(0,0,0,0.1)"; ctx.fillRect(x1, top + 2, w, laneH - 4); }
       }
     }
@@ -223,6 +226,18 @@
       taken.push(r);
       ctx.fillText(text, x, y);
     };
+    // Bands wide enough say what they are: a partition its sides, others their kind.
+    for (const [b, x1, x2] of visBands) {
+      if (x2 - x1 < 70) continue;
+      const x = Math.max(x1, 0) + 4;
+      if (b.kind === 0) {
+        const sides = [];
+        (b.sides || []).forEach((g, l) => { if (g >= 0) (sides[g] = sides[g] || []).push(NODES[l]); });
+        put(cut("partition " + sides.filter(Boolean).map((n) => n.join(" ")).join(" | ")), x, AXIS_H + 8);
+      } else if (b.lane >= 0 && BAND_STYLES[b.kind]) {
+        put(BAND_STYLES[b.kind].name, x, AXIS_H + b.lane * laneH + (b.kind === 1 ? laneH * 0.2 - 3 : 12));
+      }
+    }
     if (visMarks.length <= 200) {
       for (const i of visMarks) {
         const lane = markLane(i);

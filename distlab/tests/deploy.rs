@@ -141,7 +141,7 @@ fn paxoskv_in_containers_survives_cuts_and_kills() {
         let run_began = Instant::now();
         match paxoskv_run(&compose, &image, seed, secs) {
             Ok(o) => println!(
-                "paxoskv in containers, seed {seed}: {} operations, {} cuts, {} kills, \
+                "paxoskv in containers, seed {seed}: {} operations, {} cut(s), {} kill(s), \
                  linearizable, no acknowledged append lost or doubled ({:.1} s)",
                 o.ops,
                 o.cuts,

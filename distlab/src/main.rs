@@ -237,8 +237,7 @@ fn sweep_command(args: &SweepArgs) -> Result<ExitCode, Failure> {
         seeds: args.seeds,
         log_scale: args.log_scale,
     };
-    sweep::plot(&svg_path, &figure, &points)
-        .map_err(|e| format!("cannot draw the plot: {e}"))?;
+    sweep::plot(&svg_path, &figure, &points).map_err(|e| format!("cannot draw the plot: {e}"))?;
     println!("wrote {} and {}", csv_path.display(), svg_path.display());
     let failures: u64 = points.iter().map(sweep::Point::failures).sum();
     Ok(verdict_code(failures == 0))

@@ -194,7 +194,11 @@ mod tests {
         let debug = Summary::debug(&vec![7u8; 1000]);
         assert_eq!(debug.text().chars().count(), MAX_SUMMARY_CHARS);
         assert_eq!(cut("short", 10), "short");
-        assert_eq!(cut("exactly10!", 10), "exactly10!", "a text of the limit is not cut");
+        assert_eq!(
+            cut("exactly10!", 10),
+            "exactly10!",
+            "a text of the limit is not cut"
+        );
         assert_eq!(cut("eleven11111", 10), "eleven111…");
         assert_eq!(cut("ééé", 2), "é…");
     }

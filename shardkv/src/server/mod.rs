@@ -35,17 +35,17 @@ use paxos::protocol::{
     AcceptArgs, AcceptReply, DecidedArgs, DecidedReply, PaxosLinks, PrepareArgs, PrepareReply, Seq,
 };
 use paxos::{Peer, Status};
-use shardmaster::{Config, Gid, NO_GROUP, NSHARDS, Shard};
+use shardmaster::{Config, Gid, NSHARDS, Shard};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tarpc::context::Context;
 
 use crate::common::{
-    ClientOp, DedupTable, FetchArgs, FetchReply, KvError, KvReply, Op, OpKind, ShardData,
-    ShardKvService, key2shard,
+    ClientOp, DedupTable, FetchArgs, FetchReply, KvError, KvReply, Op, ShardKvService, key2shard,
 };
 
+mod apply;
 mod reconfig;
 
 pub use reconfig::POLL_INTERVAL;
@@ -290,105 +290,6 @@ impl ShardKv {
             state.next = seq.saturating_add(1);
         }
         self.inner.px.done(seq);
-    }
-}
-
-impl State {
-    /// A clerk's operation, once, on a shard the group serves (**H1**, **H4**).
-    fn apply_client(&mut self, gid: Gid, seq: Seq, op: ClientOp) {
-        let (key, client, cseq) = (op.kind.key(), op.client, op.cseq);
-        let shard = key2shard(key);
-        let fresh = self.dedup.get(&client).is_none_or(|(last, _)| cseq > *last);
-        if !fresh {
-            tracing::debug!(seq, key, shard, client, cseq, "a duplicate: skipped");
-            return;
-        }
-        if !self.serves(gid, shard) {
-            let config = self.config.num;
-            tracing::debug!(
-                seq,
-                key,
-                shard,
-                client,
-                cseq,
-                config,
-                "not served here: skipped"
-            );
-            return;
-        }
-        tracing::debug!(
-            seq,
-            key,
-            shard,
-            client,
-            cseq,
-            op = op.kind.name(),
-            "op applied"
-        );
-        let map = &mut self.data[shard];
-        let reply = match op.kind {
-            OpKind::Get { key } => map.get(&key).cloned().unwrap_or_default(),
-            OpKind::Put { key, value } => {
-                map.insert(key, value);
-                String::new()
-            }
-            OpKind::Append { key, value } => {
-                map.entry(key).or_default().push_str(&value);
-                String::new()
-            }
-        };
-        self.dedup.insert(client, (cseq, reply));
-    }
-
-    /// Moves to `next` if it is the next configuration and every shard gained in the current
-    /// one is installed (**H3**); shards gained from nobody start empty, the others wait for
-    /// their data (**H1**).
-    fn apply_config(&mut self, gid: Gid, seq: Seq, next: Config) {
-        if next.num != self.config.num + 1 || !self.waiting.is_empty() {
-            return;
-        }
-        let mut gained = Vec::new();
-        for shard in 0..NSHARDS {
-            let (had, gets) = (self.config.shards[shard], next.shards[shard]);
-            if gets == gid && had != gid {
-                gained.push(shard);
-                if had == NO_GROUP {
-                    self.data[shard].clear();
-                } else {
-                    self.waiting.insert(shard);
-                }
-            }
-        }
-        let lost: Vec<Shard> = (0..NSHARDS)
-            .filter(|&s| self.config.shards[s] == gid && next.shards[s] != gid)
-            .collect();
-        let config = next.num;
-        tracing::debug!(seq, config, ?gained, ?lost, "config applied");
-        self.prev = std::mem::replace(&mut self.config, next);
-    }
-
-    /// Installs the shards of `data` still waiting in configuration `config`, and merges the
-    /// giver's duplicate table with them (**H2**).
-    fn install(&mut self, seq: Seq, config: u64, data: ShardData) {
-        if config != self.config.num {
-            return;
-        }
-        let mut installed = false;
-        for (shard, map) in data.shards {
-            if self.waiting.remove(&shard) {
-                tracing::debug!(seq, config, shard, keys = map.len(), "shard installed");
-                self.data[shard] = map;
-                installed = true;
-            }
-        }
-        if installed {
-            for (client, (cseq, reply)) in data.dedup {
-                let mine = self.dedup.get(&client).map(|(last, _)| *last);
-                if mine.is_none_or(|last| cseq > last) {
-                    self.dedup.insert(client, (cseq, reply));
-                }
-            }
-        }
     }
 }
 

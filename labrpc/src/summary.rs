@@ -161,6 +161,17 @@ pub fn digest(value: &(impl Hash + ?Sized)) -> String {
     format!("{:08x}", hasher.finish() as u32)
 }
 
+/// A string value as a summary shows it: a short one (up to 16 bytes) as it is, a longer one
+/// by its size and [`digest`] (`4096B/5f3a09c1`), so that a trace names big values without
+/// holding them.
+pub fn shown(value: &str) -> String {
+    if value.len() <= 16 {
+        value.to_owned()
+    } else {
+        format!("{}B/{}", value.len(), digest(value))
+    }
+}
+
 /// `text`, cut to `max` characters, ending in `…` when cut.
 fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max.saturating_sub(1)) {
@@ -230,6 +241,13 @@ mod tests {
         let s = Ping { seq: 3 }.summary();
         assert_eq!(s.text(), "Ping { seq: 3 }");
         assert_eq!(s.to_string(), s.text());
+    }
+
+    #[test]
+    fn short_values_are_shown_long_ones_by_size_and_digest() {
+        assert_eq!(shown("x".repeat(16).as_str()), "x".repeat(16));
+        let long = "y".repeat(17);
+        assert_eq!(shown(&long), format!("17B/{}", digest(long.as_str())));
     }
 
     #[test]

@@ -141,15 +141,6 @@ impl OpKind {
     }
 }
 
-/// A value as a summary shows it: short ones as they are, long ones by size and digest.
-fn shown_value(value: &str) -> String {
-    if value.len() <= 16 {
-        value.to_owned()
-    } else {
-        format!("{}B/{}", value.len(), labrpc::digest(value))
-    }
-}
-
 impl labrpc::Summarize for ClientOp {
     /// `append key=k1 client=3 cseq=17 value=x`.
     fn summary(&self) -> labrpc::Summary {
@@ -160,7 +151,7 @@ impl labrpc::Summarize for ClientOp {
         match &self.kind {
             OpKind::Get { .. } => summary,
             OpKind::Put { value, .. } | OpKind::Append { value, .. } => {
-                summary.field("value", shown_value(value))
+                summary.field("value", labrpc::summary::shown(value))
             }
         }
     }
@@ -182,7 +173,7 @@ impl labrpc::Summarize for KvPaxosResponse {
     fn summary(&self) -> labrpc::Summary {
         match self {
             KvPaxosResponse::Execute(Ok(value)) => {
-                labrpc::Summary::new("ok").field("value", shown_value(value))
+                labrpc::Summary::new("ok").field("value", labrpc::summary::shown(value))
             }
             KvPaxosResponse::Execute(Err(e)) => {
                 labrpc::Summary::new("refused").field("error", format!("{e:?}"))

@@ -138,18 +138,9 @@ impl labrpc::Summarize for ClientOp {
         match &self.op {
             Op::Get { .. } => summary,
             Op::Put { value, .. } | Op::Append { value, .. } => {
-                summary.field("value", shown_value(value))
+                summary.field("value", labrpc::summary::shown(value))
             }
         }
-    }
-}
-
-/// A value as a summary shows it: short ones as they are, long ones by size and digest.
-pub(crate) fn shown_value(value: &str) -> String {
-    if value.len() <= 16 {
-        value.to_owned()
-    } else {
-        format!("{}B/{}", value.len(), labrpc::digest(value))
     }
 }
 
@@ -178,7 +169,7 @@ impl labrpc::Summarize for PbKvResponse {
             |e: &KvError| labrpc::Summary::new("refused").field("error", format!("{e:?}"));
         match self {
             PbKvResponse::Execute(Ok(value)) | PbKvResponse::Forward(Ok(value)) => {
-                labrpc::Summary::new("ok").field("value", shown_value(value))
+                labrpc::Summary::new("ok").field("value", labrpc::summary::shown(value))
             }
             PbKvResponse::Transfer(Ok(())) => labrpc::Summary::new("ok"),
             PbKvResponse::Execute(Err(e))

@@ -10,8 +10,9 @@
 //!   acknowledged append must be in the final value exactly once.
 //! - pbkv with its view service: clients in the cluster's network (`compose run kv`) write,
 //!   the primary is SIGKILLed, and the backup takes over with every write.
+//! - the containers' health check, `distlab status --healthz`, on a local server (no Docker).
 //!
-//! Skips with a message where Docker or a compose tool is not usable. `DISTLAB_DEPLOY_RUNS`
+//! The container tests skip with a message where Docker or a compose tool is not usable. `DISTLAB_DEPLOY_RUNS`
 //! runs (default 5) of `DISTLAB_DEPLOY_SECS` seconds (default 12) each; `DISTLAB_DEPLOY_SEED`
 //! fixes the first run's faults and operations (real time still varies).
 
@@ -222,4 +223,44 @@ fn pbkv_in_containers_fails_over_to_its_backup() {
         panic!("pbkv in containers failed: {e}");
     }
     println!("pbkv failover in {:.1} s", began.elapsed().as_secs_f64());
+}
+
+/// The health check of the compose file, without containers: `distlab status --healthz`
+/// exits 0 for a serving server and 1, naming the address, for none.
+#[test]
+fn status_healthz_is_a_health_check() {
+    let distlab = env!("CARGO_BIN_EXE_distlab");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let check = || {
+        let args = ["status", "--healthz", "--timeout", "1s", &addr];
+        std::process::Command::new(distlab)
+            .args(args)
+            .output()
+            .expect("distlab runs")
+    };
+    let mut server = std::process::Command::new(distlab)
+        .args(["serve", "viewservice", "--listen", &addr])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("distlab serve starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut out = check();
+    while !out.status.success() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        out = check();
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(out.status.success(), "not healthy: {out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    let out = check();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&addr),
+        "{out:?}"
+    );
 }

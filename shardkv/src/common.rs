@@ -249,3 +249,50 @@ impl labrpc::Summarize for ShardKvServiceResponse {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labrpc::Summarize;
+
+    #[test]
+    fn key2shard_is_the_first_byte_mod_nshards() {
+        assert_eq!(key2shard(""), 0);
+        assert_eq!(key2shard("0"), usize::from(b'0') % NSHARDS);
+        assert_eq!(key2shard("a-long-key"), usize::from(b'a') % NSHARDS);
+    }
+
+    #[test]
+    fn summaries_name_key_shard_client_cseq_and_config() {
+        let op = ClientOp {
+            client: 7,
+            cseq: 3,
+            kind: OpKind::Append {
+                key: "k1".into(),
+                value: "x".into(),
+            },
+        };
+        let summary = ShardKvServiceRequest::Execute { op }.summary();
+        assert_eq!(
+            summary.text(),
+            "append key=k1 shard=7 client=7 cseq=3 value=x"
+        );
+        let fetch = ShardKvServiceRequest::Fetch {
+            args: FetchArgs {
+                config: 4,
+                shards: vec![2, 5],
+            },
+        };
+        let fields = fetch.summary().fields().clone();
+        assert_eq!(fields["config"], 4);
+        assert_eq!(fields["shard"], "2,5");
+        let refused = ShardKvServiceResponse::Execute(Err(KvError::WrongGroup)).summary();
+        assert_eq!(refused.fields()["error"], "WrongGroup");
+    }
+
+    #[test]
+    fn errors_say_what_happened() {
+        assert!(KvError::WrongGroup.to_string().contains("does not serve"));
+        assert!(KvError::NotReady.to_string().contains("not arrived"));
+    }
+}

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tarpc::server::Serve;
 use tokio::sync::Notify;
@@ -54,6 +55,9 @@ pub struct Network {
     inner: Arc<Mutex<Inner>>,
     rng: SharedRng,
     panicked: Arc<Notify>,
+    /// Whether the trace keeps its events: read on every call and every `tracing` event, so
+    /// kept outside the lock (it only ever turns on).
+    recording: Arc<AtomicBool>,
 }
 
 /// Counters of what the network carried. Like Go's labrpc, `rpcs` and `bytes` count every
@@ -164,6 +168,7 @@ impl Network {
             })),
             rng: SharedRng::seeded(seed),
             panicked: Arc::new(Notify::new()),
+            recording: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -590,7 +595,7 @@ impl Network {
     /// Whether the events are being kept ([`Network::record_trace`]): only then are messages
     /// summarized and protocol events recorded.
     pub fn recording(&self) -> bool {
-        self.inner.lock().trace.recording()
+        self.recording.load(Ordering::Relaxed)
     }
 
     /// Records a protocol event of node `node` (`None`: of no node) if the trace is being
@@ -616,6 +621,7 @@ impl Network {
     /// Keeps every event from now on, for [`Network::trace_events`].
     pub fn record_trace(&self) {
         self.inner.lock().trace.start_recording();
+        self.recording.store(true, Ordering::Relaxed);
     }
 
     /// The events kept since [`Network::record_trace`] (empty if it was not called).

@@ -239,6 +239,27 @@ mod tests {
     }
 
     #[test]
+    fn configurations_and_refusals_say_what_they_are() {
+        let one = Config::default().join(3, servers("g")).expect("a real gid");
+        assert_eq!(
+            one.to_string(),
+            "config 1 shards [3, 3, 3, 3, 3, 3, 3, 3, 3, 3] groups [3]"
+        );
+        assert_eq!(
+            ConfigError::NoSuchShard(12).to_string(),
+            "no shard 12: shards are 0..10"
+        );
+        assert_eq!(
+            ConfigError::NoSuchGroup(9).to_string(),
+            "no group 9 in the configuration"
+        );
+        assert_eq!(
+            ConfigError::ReservedGid.to_string(),
+            "group id 0 is reserved for no group"
+        );
+    }
+
+    #[test]
     fn more_groups_than_shards_leave_some_groups_idle() {
         let mut config = Config::default();
         for gid in 1..=12 {

@@ -8,11 +8,32 @@ use shardmaster::{
 };
 
 fn start(net: &Network) -> Vec<String> {
+    start_servers(net).0
+}
+
+fn start_servers(net: &Network) -> (Vec<String>, Vec<ShardMaster>) {
     let names: Vec<String> = (0..3).map(|i| format!("sm{i}")).collect();
-    for i in 0..3 {
-        ShardMaster::start(net, &names, i);
-    }
-    names
+    let servers = (0..3).map(|i| ShardMaster::start(net, &names, i)).collect();
+    (names, servers)
+}
+
+#[test]
+fn idle_servers_apply_what_was_decided_without_them() {
+    sim::run(|net: Network| async move {
+        let (names, servers) = start_servers(&net);
+        let mut ck = Clerk::new(&net, "ck", &names[0..=0]);
+        ck.join(4, &["a".to_owned()]).await.expect("a real group");
+        // Servers 1 and 2 got no request; their ticker applies the decided join (S5).
+        tokio::time::sleep(shardmaster::server::APPLY_INTERVAL * 3).await;
+        for (i, server) in servers.iter().enumerate() {
+            let latest = server.latest();
+            assert_eq!(
+                (latest.num, latest.shards[0]),
+                (1, 4),
+                "server {i}: {latest}"
+            );
+        }
+    });
 }
 
 #[test]

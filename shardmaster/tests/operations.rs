@@ -37,6 +37,25 @@ fn idle_servers_apply_what_was_decided_without_them() {
 }
 
 #[test]
+fn a_killed_server_answers_nothing_and_the_others_go_on() {
+    sim::run(|net: Network| async move {
+        let (names, servers) = start_servers(&net);
+        servers[0].kill();
+        let raw = ShardMasterServiceClient::from(net.client::<_, _>("raw", &names[0]));
+        let query = ClientOp {
+            client: 1,
+            seq: 1,
+            request: Request::Query { num: -1 },
+        };
+        let reply = raw.execute(labrpc::context(), query).await;
+        assert!(reply.is_err(), "a killed server answered: {reply:?}");
+        let mut ck = Clerk::new(&net, "ck", &names);
+        let config = ck.join(1, &["a".to_owned()]).await.expect("a real group");
+        assert_eq!(config.num, 1, "two servers of three still agree");
+    });
+}
+
+#[test]
 fn a_resent_join_makes_one_configuration() {
     sim::run(|net: Network| async move {
         let names = start(&net);

@@ -66,6 +66,9 @@ pub struct FailureFiles {
     pub dir: PathBuf,
     /// How to replay the run (e.g. `labrpc::sim::replay_help(seed)`), printed with the paths.
     pub replay: String,
+    /// What one unit of the history's times is, for the picture's time axis (a
+    /// [`TestHistory`] sets nanoseconds: its recorder stamps them).
+    pub time_unit: html::TimeUnit,
 }
 
 impl FailureFiles {
@@ -76,7 +79,14 @@ impl FailureFiles {
             seed,
             dir: dir.into(),
             replay: String::new(),
+            time_unit: html::TimeUnit::Unitless,
         }
+    }
+
+    /// The same, its picture's times in `unit`.
+    pub fn with_time_unit(mut self, unit: html::TimeUnit) -> Self {
+        self.time_unit = unit;
+        self
     }
 
     /// The same, printing `replay` (one or more lines) with the paths.
@@ -118,7 +128,12 @@ impl FailureFiles {
         let html = match report {
             None => Err("the history could not be checked".to_string()),
             Some(report) => {
-                match std::fs::write(&html, html::render(&title, model, history, report)) {
+                let options = html::Options {
+                    time_unit: self.time_unit,
+                    ..html::Options::default()
+                };
+                let page = html::render_with(&title, model, history, report, &options);
+                match std::fs::write(&html, page) {
                     Ok(()) => Ok(html),
                     Err(e) => Err(format!("cannot write {}: {e}", html.display())),
                 }
@@ -309,7 +324,8 @@ where
             model,
             recorder: Recorder::new(),
             clock: Arc::new(clock),
-            files,
+            // Its recorder stamps nanoseconds of `clock`.
+            files: files.with_time_unit(html::TimeUnit::Nanoseconds),
             limits: Limits::time(DEFAULT_TIME_LIMIT),
             write_trace: None,
             finished: false,

@@ -195,6 +195,11 @@ fn finish_panics_with_the_paths_and_the_seed() {
         dir.join("rec-seed77.trace.jsonl"),
     );
     assert!(html.is_file() && trace.is_file(), "{message}");
+    let page = std::fs::read_to_string(&html).expect("the picture is readable");
+    assert!(
+        page.contains("time (ms)"),
+        "the recorder's nanoseconds are shown in a unit"
+    );
     assert!(message.contains(&html.display().to_string()), "{message}");
     assert!(message.contains(&trace.display().to_string()), "{message}");
     assert!(message.contains("seed 77"), "{message}");

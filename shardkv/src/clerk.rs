@@ -73,6 +73,7 @@ impl Clerk {
     /// Sends the operation to the servers of the group that serves its key, re-asking the
     /// shard master after a `WrongGroup` or a round of failures. Never gives up.
     async fn run(&mut self, kind: OpKind) -> String {
+        // BEGIN SOLUTION: todo!("lab 4B: number the operation, then send it to the servers of the group that serves its key until one carries it out; after a WrongGroup or a round of failures, wait RETRY_WAIT and ask the shard master for the latest configuration; never give up")
         self.cseq += 1;
         let shard = key2shard(kind.key());
         let op = ClientOp {
@@ -104,5 +105,6 @@ impl Clerk {
             tokio::time::sleep(RETRY_WAIT).await;
             self.config = self.sm.query(-1).await;
         }
+        // END SOLUTION
     }
 }

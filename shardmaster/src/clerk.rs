@@ -76,6 +76,7 @@ impl Clerk {
 
     /// Sends the operation to the servers in turn until one carries it out; never gives up.
     async fn run(&mut self, request: Request) -> Result<Config, ConfigError> {
+        // BEGIN SOLUTION: todo!("lab 4A: number the operation, then send it to one server after another until one carries it out or refuses it, waiting RETRY_WAIT after each round of failures; never give up")
         self.seq += 1;
         let op = ClientOp {
             client: self.id,
@@ -94,5 +95,6 @@ impl Clerk {
             }
             tokio::time::sleep(RETRY_WAIT).await;
         }
+        // END SOLUTION
     }
 }

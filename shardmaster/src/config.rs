@@ -102,6 +102,7 @@ impl Config {
     /// The next configuration with shard `shard` on group `gid`, nothing else changed (a
     /// move is not rebalanced: the point of a move is to choose by hand).
     pub fn moved(&self, shard: Shard, gid: Gid) -> Result<Config, ConfigError> {
+        // BEGIN SOLUTION: todo!("lab 4A: the next configuration with shard on gid and nothing else changed (no rebalancing); refuse a shard out of range or a group not in the configuration")
         if shard >= NSHARDS {
             return Err(ConfigError::NoSuchShard(shard));
         }
@@ -111,6 +112,7 @@ impl Config {
         let mut next = self.successor();
         next.shards[shard] = gid;
         Ok(next)
+        // END SOLUTION
     }
 
     /// How many shards each group of the configuration serves.
@@ -134,6 +136,7 @@ impl Config {
     /// Spreads the shards over the groups: orphans (on no group or a departed one) and the
     /// excess of over-full groups go to under-full ones; nothing else moves (**C3**).
     fn rebalance(&mut self) {
+        // BEGIN SOLUTION: todo!("lab 4A: every shard on a group, none if there is none (C1); counts within one (C2); move only orphans and the excess of over-full groups (C3); break ties by gid and shard number (C4)")
         if self.groups.is_empty() {
             self.shards = [NO_GROUP; NSHARDS];
             return;
@@ -169,7 +172,9 @@ impl Config {
                 self.shards[shard] = gid;
             }
         }
+        // END SOLUTION
     }
+    // BEGIN SOLUTION
 
     /// Each group's target count: `NSHARDS / n`, and one more for the `NSHARDS % n` groups
     /// that hold the most now (ties: the lower id), so that as few shards move as possible.
@@ -183,6 +188,7 @@ impl Config {
             .map(|(rank, (gid, _))| (gid, base + usize::from(rank < extra)))
             .collect()
     }
+    // END SOLUTION
 }
 
 #[cfg(test)]

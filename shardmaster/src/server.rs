@@ -121,6 +121,7 @@ impl ShardMaster {
 
     /// Runs `op` through the log and returns its reply (**S2**, **S3**).
     async fn run(&self, op: ClientOp) -> SmReply {
+        // BEGIN SOLUTION: todo!("lab 4A: put the operation in a free log instance and apply the log up to it; answer its reply, the kept reply of a resend, or why not (S2, S3)")
         let deadline = tokio::time::Instant::now() + AGREEMENT_TIMEOUT;
         let px = &self.inner.px;
         loop {
@@ -149,10 +150,12 @@ impl ShardMaster {
             // tries the next free instance.
             self.catch_up(seq, deadline).await?;
         }
+        // END SOLUTION
     }
 
     /// Applies every instance up to `upto`, proposing no-ops in holes (**S4**).
     async fn catch_up(&self, upto: Seq, deadline: tokio::time::Instant) -> Result<(), SmError> {
+        // BEGIN SOLUTION: todo!("lab 4A: apply every instance up to upto in order, proposing no-ops in holes (S4); NoAgreement at the deadline")
         let px = &self.inner.px;
         let mut wait = POLL_MIN;
         loop {
@@ -188,10 +191,12 @@ impl ShardMaster {
                 }
             }
         }
+        // END SOLUTION
     }
 
     /// Applies the instances decided so far, in order, proposing nothing (**S5**).
     fn apply_decided(&self) {
+        // BEGIN SOLUTION: todo!("lab 4A: apply the instances decided so far, in order, proposing nothing (S5)")
         loop {
             let next = self.inner.state.lock().next;
             match self.inner.px.status(next) {
@@ -199,11 +204,13 @@ impl ShardMaster {
                 _ => return,
             }
         }
+        // END SOLUTION
     }
 
     /// Applies instance `seq` if it is the next one (**S1**, **S2**), then declares it done
     /// (**S5**).
     fn apply(&self, seq: Seq, op: Op) {
+        // BEGIN SOLUTION: todo!("lab 4A: apply the instance if it is the next one, each clerk operation once, keeping its reply (S1, S2); then say done for it (S5)")
         {
             let mut state = self.inner.state.lock();
             if state.next != seq {
@@ -229,12 +236,14 @@ impl ShardMaster {
             state.next = seq.saturating_add(1);
         }
         self.inner.px.done(seq);
+        // END SOLUTION
     }
 }
 
 impl State {
     /// Carries out `request` on the configurations (**S1**).
     fn execute(&mut self, request: &Request) -> SmReply {
+        // BEGIN SOLUTION: todo!("lab 4A: a query answers configuration num, or the latest; a join, leave or move adds the next configuration, a refused one adds none (S1)")
         let latest = self.configs.last().cloned().unwrap_or_default();
         let next = match request {
             Request::Query { num } => {
@@ -250,6 +259,7 @@ impl State {
         let next = next.map_err(SmError::Refused)?;
         self.configs.push(next.clone());
         Ok(next)
+        // END SOLUTION
     }
 }
 

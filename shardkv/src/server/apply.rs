@@ -10,6 +10,7 @@ use crate::common::{ClientOp, OpKind, ShardData, key2shard};
 impl State {
     /// A clerk's operation, once, on a shard the group serves (**H1**, **H4**).
     pub(super) fn apply_client(&mut self, gid: Gid, seq: Seq, op: ClientOp) {
+        // BEGIN SOLUTION: todo!("lab 4B: apply the operation once (H4) and only on a shard the group serves at this point of the log (H1), keeping its reply in the duplicate table")
         let (key, client, cseq) = (op.kind.key(), op.client, op.cseq);
         let shard = key2shard(key);
         let fresh = self.dedup.get(&client).is_none_or(|(last, _)| cseq > *last);
@@ -52,12 +53,14 @@ impl State {
             }
         };
         self.dedup.insert(client, (cseq, reply));
+        // END SOLUTION
     }
 
     /// Moves to `next` if it is the next configuration and every shard gained in the current
     /// one is installed (**H3**); shards gained from nobody start empty, the others wait for
     /// their data (**H1**).
     pub(super) fn apply_config(&mut self, gid: Gid, seq: Seq, next: Config) {
+        // BEGIN SOLUTION: todo!("lab 4B: move to next only if it is the next configuration and every shard gained in the current one is installed (H3); shards gained from no group start empty, the others wait for their data (H1)")
         if next.num != self.config.num + 1 || !self.waiting.is_empty() {
             return;
         }
@@ -79,11 +82,13 @@ impl State {
         let config = next.num;
         tracing::debug!(seq, config, ?gained, ?lost, "config applied");
         self.prev = std::mem::replace(&mut self.config, next);
+        // END SOLUTION
     }
 
     /// Installs the shards of `data` still waiting in configuration `config`, and merges the
     /// giver's duplicate table with them (**H2**).
     pub(super) fn install(&mut self, seq: Seq, config: u64, data: ShardData) {
+        // BEGIN SOLUTION: todo!("lab 4B: in configuration config only, install the waiting shards of data and merge the giver's duplicate table, keeping each clerk's higher cseq (H2)")
         if config != self.config.num {
             return;
         }
@@ -103,5 +108,6 @@ impl State {
                 }
             }
         }
+        // END SOLUTION
     }
 }

@@ -89,7 +89,9 @@ struct State {
 impl State {
     /// Whether the group serves `shard` now (**H1**).
     fn serves(&self, gid: Gid, shard: Shard) -> bool {
+        // BEGIN SOLUTION: todo!("lab 4B: whether the group serves shard now: its current configuration gives it the shard and the shard's data is installed (H1)")
         self.config.shards[shard] == gid && !self.waiting.contains(&shard)
+        // END SOLUTION
     }
 }
 
@@ -171,6 +173,7 @@ impl ShardKv {
 
     /// Runs a clerk's operation through the log and returns its reply (**H1**, **H4**).
     async fn run(&self, op: ClientOp) -> KvReply {
+        // BEGIN SOLUTION: todo!("lab 4B: answer a resend from the duplicate table (H4); refuse a shard the group does not serve (WrongGroup) or has not installed (NotReady) (H1); else put the operation in a free log instance and apply the log up to it, until it is applied")
         let deadline = tokio::time::Instant::now() + AGREEMENT_TIMEOUT;
         let shard = key2shard(op.kind.key());
         let entry = Op::Client(op.clone());
@@ -202,11 +205,13 @@ impl ShardKv {
             // again (our op may have been applied from another instance, or refused).
             self.catch_up(seq, deadline).await?;
         }
+        // END SOLUTION
     }
 
     /// Puts `op` in the log unless `needed` says the state no longer wants it (another replica
     /// put it there first, or the group moved on); for configuration steps (**H3**).
     async fn agree(&self, op: &Op, needed: impl Fn(&State) -> bool) -> Result<(), KvError> {
+        // BEGIN SOLUTION: todo!("lab 4B: put op in a free log instance and apply the log up to it, until needed says the state no longer wants it (H3)")
         let deadline = tokio::time::Instant::now() + AGREEMENT_TIMEOUT;
         loop {
             let seq = {
@@ -222,10 +227,12 @@ impl ShardKv {
                 .map_err(|_| KvError::NoAgreement)?;
             self.catch_up(seq, deadline).await?;
         }
+        // END SOLUTION
     }
 
     /// Applies every instance up to `upto`, proposing no-ops in holes (**H5**).
     async fn catch_up(&self, upto: Seq, deadline: tokio::time::Instant) -> Result<(), KvError> {
+        // BEGIN SOLUTION: todo!("lab 4B: apply every instance up to upto in order, proposing no-ops in holes (H5); NoAgreement at the deadline")
         let px = &self.inner.px;
         let mut wait = POLL_MIN;
         loop {
@@ -259,10 +266,12 @@ impl ShardKv {
                 }
             }
         }
+        // END SOLUTION
     }
 
     /// Applies the instances decided so far, in order, proposing nothing.
     fn apply_decided(&self) {
+        // BEGIN SOLUTION: todo!("lab 4B: apply the instances decided so far, in order, proposing nothing (H5)")
         loop {
             let next = self.inner.state.lock().next;
             match self.inner.px.status(next) {
@@ -270,11 +279,13 @@ impl ShardKv {
                 _ => return,
             }
         }
+        // END SOLUTION
     }
 
     /// Applies instance `seq` if it is the next one (another request may have applied it
     /// meanwhile), then declares it done (**H5**).
     fn apply(&self, seq: Seq, op: Op) {
+        // BEGIN SOLUTION: todo!("lab 4B: apply the instance if it is the next one (a clerk operation, a configuration, an installation or a no-op), then say done for it (H5)")
         {
             let mut state = self.inner.state.lock();
             if state.next != seq {
@@ -290,6 +301,7 @@ impl ShardKv {
             state.next = seq.saturating_add(1);
         }
         self.inner.px.done(seq);
+        // END SOLUTION
     }
 }
 

@@ -22,6 +22,7 @@ type Ends = BTreeMap<String, ShardKvServiceClient<KvEnd>>;
 impl ShardKv {
     /// The ticker: every [`POLL_INTERVAL`], takes every configuration step it can.
     pub(super) async fn tick(self, mut sm: shardmaster::Clerk) {
+        // BEGIN SOLUTION: todo!("lab 4B: every POLL_INTERVAL, apply what was decided meanwhile, then take configuration steps while they make progress")
         // Start out of step with the other servers, so that their polls spread out.
         tokio::time::sleep(self.inner.node.phase(POLL_INTERVAL)).await;
         let mut ends = Ends::new();
@@ -31,11 +32,13 @@ impl ShardKv {
             while let Ok(true) = self.step(&mut sm, &mut ends).await {}
             tokio::time::sleep(POLL_INTERVAL).await;
         }
+        // END SOLUTION
     }
 
     /// One step: install the shards still waiting, or else move to the next configuration.
     /// True if it made progress (another step may follow at once).
     async fn step(&self, sm: &mut shardmaster::Clerk, ends: &mut Ends) -> Result<bool, KvError> {
+        // BEGIN SOLUTION: todo!("lab 4B: fetch the shards still waiting; else ask the shard master for the next configuration and put it in the log (H3); true if it made progress")
         let (current, waiting) = {
             let state = self.inner.state.lock();
             (state.config.num, !state.waiting.is_empty())
@@ -52,11 +55,13 @@ impl ShardKv {
         let needed = move |s: &State| s.config.num + 1 == num && s.waiting.is_empty();
         self.agree(&Op::Reconfigure(next), needed).await?;
         Ok(true)
+        // END SOLUTION
     }
 
     /// Fetches the shards still waiting from the groups that had them in the previous
     /// configuration and installs what arrives (**H1**, **H2**). True if anything did.
     async fn fetch_waiting(&self, ends: &mut Ends) -> Result<bool, KvError> {
+        // BEGIN SOLUTION: todo!("lab 4B: fetch the waiting shards from a server of each group that had them in the previous configuration, and put what arrives in the log as an Install (H1, H2); true if anything was")
         let (config, prev, waiting) = {
             let state = self.inner.state.lock();
             (state.config.num, state.prev.clone(), state.waiting.clone())
@@ -91,12 +96,14 @@ impl ShardKv {
             }
         }
         Ok(progress)
+        // END SOLUTION
     }
 
     /// Answers a fetch: the shards' data and this server's duplicate table, but only once it
     /// has applied a configuration after `args.config`, so that it serves them no more and
     /// the data is final (**H1**).
     pub(super) fn handoff(&self, args: &FetchArgs) -> FetchReply {
+        // BEGIN SOLUTION: todo!("lab 4B: the shards' data and this server's duplicate table, only once it has applied a configuration after args.config (H1, H2); NotReady before")
         let state = self.inner.state.lock();
         if state.config.num <= args.config {
             return Err(KvError::NotReady);
@@ -109,5 +116,6 @@ impl ShardKv {
             shards,
             dedup: state.dedup.clone(),
         })
+        // END SOLUTION
     }
 }

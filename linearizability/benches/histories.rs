@@ -1,5 +1,6 @@
-//! Time to check every shared history (70 Jepsen etcd logs, 6 key/value histories), the
-//! figure compared with porcupine in the README.
+//! Time to check every shared history (70 Jepsen etcd logs, 6 key/value histories) and, one
+//! by one, the three hardest (c50-ok, etcd_002, etcd_007): the figures compared with porcupine
+//! in the README.
 //!
 //! `cargo bench -p linearizability`
 
@@ -78,6 +79,21 @@ fn bench(c: &mut Criterion) {
                 .count()
         })
     });
+    group.finish();
+
+    // The hardest histories, parsed beforehand: the check alone.
+    let mut group = c.benchmark_group("hardest histories");
+    group.sample_size(10);
+    for name in ["c50-ok.txt", "etcd_002.log", "etcd_007.log"] {
+        let index = files
+            .iter()
+            .position(|(path, _)| path.file_name().is_some_and(|f| f == name))
+            .unwrap_or_else(|| panic!("{name} is in the test data"));
+        let history = &parsed[index];
+        group.bench_function(format!("check {name}"), |b| {
+            b.iter(|| verdict(black_box(history)))
+        });
+    }
     group.finish();
 }
 

@@ -30,6 +30,7 @@
 pub mod checker;
 pub mod history;
 pub mod html;
+mod memo;
 pub mod model;
 pub mod models;
 pub mod parse;

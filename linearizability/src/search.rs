@@ -15,12 +15,11 @@
 //! linearized the same set of operations and reached the same state have the same future, so
 //! each (set, state) pair is explored once.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::time::Instant;
 
 use crate::checker::Verdict;
 use crate::history::{Operation, Time};
+use crate::memo::Memo;
 use crate::model::Model;
 
 /// The search limits shared by all parts of one check.
@@ -212,96 +211,6 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// A small fast hasher (the FxHash recipe) for model states; the cache does not need
-/// protection against adversarial keys.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-        for &byte in chunks.remainder() {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.write_u64(u64::from(byte));
-    }
-
-    fn write_usize(&mut self, word: usize) {
-        self.write_u64(word as u64);
-    }
-}
-
-/// Passes an already mixed u64 key through unchanged.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 << 8) | u64::from(byte);
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = word;
-    }
-}
-
-/// Configurations whose hashes collide: (linearized set's words, state).
-type Bucket<S> = Vec<(Vec<u64>, S)>;
-
-/// Lowe's memo: the (linearized set, state) configurations already explored.
-struct Cache<S> {
-    buckets: HashMap<u64, Bucket<S>, BuildHasherDefault<IdentityHasher>>,
-    /// Configurations recorded.
-    len: usize,
-}
-
-impl<S: Eq + Hash + Clone> Cache<S> {
-    fn new() -> Self {
-        Cache {
-            buckets: HashMap::default(),
-            len: 0,
-        }
-    }
-
-    /// Records the configuration; false if it was already there.
-    fn insert(&mut self, set: &OpSet, state: &S) -> bool {
-        let mut hasher = FxHasher(set.hash);
-        state.hash(&mut hasher);
-        let bucket = self.buckets.entry(hasher.finish()).or_default();
-        if bucket
-            .iter()
-            .any(|(words, s)| *words == set.words && s == state)
-        {
-            return false;
-        }
-        bucket.push((set.words.clone(), state.clone()));
-        self.len += 1;
-        true
-    }
-}
-
 /// The search for one part, resumable: the checker runs the parts in turns with growing
 /// slices of steps, so that one hard part cannot hide a violation that another part shows
 /// quickly (porcupine gets the same effect by searching all parts in parallel).
@@ -312,7 +221,7 @@ pub(crate) struct Search<'a, M: Model> {
     ops: &'a [usize],
     events: Events,
     linearized: OpSet,
-    cache: Cache<M::State>,
+    cache: Memo<M::State>,
     /// The choices made so far: the call node linearized and the state before it.
     chosen: Vec<(usize, M::State)>,
     state: M::State,
@@ -340,7 +249,7 @@ impl<'a, M: Model> Search<'a, M> {
             ops,
             events,
             linearized: OpSet::new(ops.len()),
-            cache: Cache::new(),
+            cache: Memo::new(ops.len().div_ceil(64)),
             chosen: Vec::new(),
             state: model.init(),
             node,
@@ -372,8 +281,8 @@ impl<'a, M: Model> Search<'a, M> {
             }
             if self.verdict.is_some() {
                 // Decided: its memo is no longer needed.
-                budget.free_memo(self.cache.len);
-                self.cache = Cache::new();
+                budget.free_memo(self.cache.len());
+                self.cache.clear();
                 return true;
             }
             if left == 0 {
@@ -382,7 +291,7 @@ impl<'a, M: Model> Search<'a, M> {
             let Some(granted) = budget.take(left.min(STEPS_PER_BUDGET_CHECK)) else {
                 return false;
             };
-            let (before, memo_before) = (self.steps, self.cache.len);
+            let (before, memo_before) = (self.steps, self.cache.len());
             while self.verdict.is_none() && self.steps - before < granted {
                 if let Some(verdict) = self.step() {
                     self.verdict = Some(verdict);
@@ -391,7 +300,7 @@ impl<'a, M: Model> Search<'a, M> {
             let used = self.steps - before;
             budget.refund(granted - used);
             left -= used;
-            if !budget.add_memo(self.cache.len - memo_before) {
+            if !budget.add_memo(self.cache.len() - memo_before) {
                 return false;
             }
         }
@@ -409,7 +318,10 @@ impl<'a, M: Model> Search<'a, M> {
             let op = &self.history[self.ops[local]];
             if let Some(next_state) = self.model.step(&self.state, &op.input, op.output()) {
                 self.linearized.toggle(local);
-                if self.cache.insert(&self.linearized, &next_state) {
+                if self
+                    .cache
+                    .insert(&self.linearized.words, self.linearized.hash, &next_state)
+                {
                     let before = std::mem::replace(&mut self.state, next_state);
                     self.chosen.push((node, before));
                     self.events.lift(node);

@@ -155,6 +155,10 @@ pub enum Lab {
     Paxos,
     /// Lab 3b: the key/value store replicated with Paxos.
     Paxoskv,
+    /// Lab 4a: the shard master, a configuration service on Paxos.
+    Shardmaster,
+    /// Lab 4b: the sharded key/value store, replica groups that move shards between them.
+    Shardkv,
 }
 
 impl Lab {
@@ -166,16 +170,20 @@ impl Lab {
             Lab::Pbkv => "pbkv",
             Lab::Paxos => "paxos",
             Lab::Paxoskv => "paxoskv",
+            Lab::Shardmaster => "shardmaster",
+            Lab::Shardkv => "shardkv",
         }
     }
 
     /// Every lab, in course order.
-    pub const ALL: [Lab; 5] = [
+    pub const ALL: [Lab; 7] = [
         Lab::Mapreduce,
         Lab::Viewservice,
         Lab::Pbkv,
         Lab::Paxos,
         Lab::Paxoskv,
+        Lab::Shardmaster,
+        Lab::Shardkv,
     ];
 }
 

@@ -57,6 +57,14 @@ struct Failure {
     message: String,
 }
 
+/// A message about options that do not go together: exit 2.
+fn usage(message: String) -> Failure {
+    Failure {
+        code: exit::USAGE,
+        message,
+    }
+}
+
 /// A bare message is an operational error (a file not written, cargo not started): exit 3.
 impl From<String> for Failure {
     fn from(message: String) -> Self {
@@ -189,8 +197,9 @@ fn scenario_command(
     scenario: &ScenarioArgs,
     out: &Path,
 ) -> Result<ExitCode, Failure> {
-    let out = OutDir::create(out)?;
     let params = Params::from(scenario);
+    params.supported_by(lab).map_err(usage)?;
+    let out = OutDir::create(out)?;
     println!(
         "distlab {verb} {} {}{}",
         lab.name(),
@@ -202,8 +211,13 @@ fn scenario_command(
 }
 
 fn sweep_command(args: &SweepArgs) -> Result<ExitCode, Failure> {
-    let out = OutDir::create(&args.out)?;
     let base = Params::from(&args.scenario);
+    for &value in &args.param.values {
+        sweep::with_value(&base, args.param.name, value)
+            .supported_by(args.lab)
+            .map_err(usage)?;
+    }
+    let out = OutDir::create(&args.out)?;
     let bar = progress_bar(args.param.values.len() as u64 * args.seeds, "sweep");
     let mut points = Vec::new();
     for &value in &args.param.values {
@@ -245,6 +259,7 @@ fn sweep_command(args: &SweepArgs) -> Result<ExitCode, Failure> {
 
 fn soak_command(args: &SoakArgs) -> Result<ExitCode, Failure> {
     let base = Params::from(&args.scenario);
+    base.supported_by(args.lab).map_err(usage)?;
     if base.seed.checked_add(args.seeds - 1).is_none() {
         return Err(Failure {
             code: exit::USAGE,

@@ -88,6 +88,24 @@ impl Params {
         line
     }
 
+    /// Whether `lab`'s scenario can run with these settings. The sharded labs keep their
+    /// state in memory only, with nothing to restart from, so they take no crashes.
+    ///
+    /// # Errors
+    /// The option to change, and why.
+    pub fn supported_by(&self, lab: Lab) -> Result<(), String> {
+        let in_memory = matches!(lab, Lab::Shardmaster | Lab::Shardkv);
+        if in_memory && !self.crash_every.is_zero() {
+            return Err(format!(
+                "{}: --crash-every must be 0s: its servers keep their state in memory only, \
+                 so a crashed one has nothing to restart from (partitions and --drop still \
+                 apply)",
+                lab.name()
+            ));
+        }
+        Ok(())
+    }
+
     /// The network faults these settings ask for.
     pub fn faults(&self) -> Faults {
         let loss = Probability::from_fraction(self.drop).unwrap_or(Probability::NEVER);

@@ -54,7 +54,12 @@ fn run_prints_the_same_bytes_and_trace_for_the_same_seed() {
 
 #[test]
 fn every_lab_runs_its_scenario_and_passes_its_check() {
-    for lab in ["mapreduce", "viewservice", "pbkv", "paxos", "paxoskv"] {
+    for lab in distlab::cli::Lab::ALL.map(distlab::cli::Lab::name) {
+        // The sharded labs keep their state in memory only: no crashes for them.
+        let crash_every = match lab {
+            "shardmaster" | "shardkv" => "0s",
+            _ => "700ms",
+        };
         let dir = tempdir();
         let out = stdout_of(distlab().current_dir(dir.path()).args([
             "run",
@@ -64,7 +69,7 @@ fn every_lab_runs_its_scenario_and_passes_its_check() {
             "--partition-every",
             "500ms",
             "--crash-every",
-            "700ms",
+            crash_every,
             "--out",
             "out",
         ]));
@@ -162,6 +167,19 @@ fn bad_arguments_exit_with_2_and_name_the_argument() {
         (
             vec!["sweep", "paxos", "--param", "partition-every=1e20"],
             "out of range for partition-every",
+        ),
+        // The sharded labs have nothing to restart a crashed server from.
+        (
+            vec!["run", "shardkv", "--crash-every", "1s"],
+            "shardkv: --crash-every must be 0s",
+        ),
+        (
+            vec!["sweep", "shardmaster", "--param", "crash-every=0,2"],
+            "shardmaster: --crash-every must be 0s",
+        ),
+        (
+            vec!["soak", "shardkv", "--crash-every", "1s"],
+            "shardkv: --crash-every must be 0s",
         ),
         (vec!["grade", "--runs", "0"], "--runs"),
         (vec!["replay", "paxos", "--seed", "abc"], "--seed"),

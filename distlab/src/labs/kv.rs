@@ -15,14 +15,20 @@ use crate::scenario::{LabReport, Live, Params};
 /// Keys the clients share, at least: few, so that operations on one key overlap often.
 const MIN_KEYS: usize = 3;
 
-/// Keys for `clients` clients: about two clients per key beyond [`MIN_KEYS`], since the
+/// Keys for `clients` clients: about two clients per key beyond `at_least`, since the
 /// checker's search grows exponentially with the operations that overlap on one key.
-fn keys(clients: usize) -> usize {
-    MIN_KEYS.max(clients / 2)
+fn keys(clients: usize, at_least: usize) -> usize {
+    at_least.max(clients / 2)
 }
 
-/// The operations of a key/value clerk, as pbkv's and paxoskv's clerks offer them.
+/// The operations of a key/value clerk, as pbkv's, paxoskv's and shardkv's clerks offer them.
 pub trait KvClerk {
+    /// Keys the clients share, at least.
+    const MIN_KEYS: usize = MIN_KEYS;
+    /// The name of shared key `i`.
+    fn key(i: usize) -> String {
+        format!("k{i}")
+    }
     /// The value of `key`, "" if none.
     async fn get(&mut self, key: &str) -> String;
     /// Sets `key` to `value`.
@@ -55,6 +61,25 @@ impl KvClerk for paxoskv::Clerk {
     }
 }
 
+impl KvClerk for shardkv::Clerk {
+    /// One key per shard, at least.
+    const MIN_KEYS: usize = shardmaster::NSHARDS;
+    /// A key's shard is its first byte's (`key2shard`): keys `0k0` to `9k0` fall on ten
+    /// different shards.
+    fn key(i: usize) -> String {
+        format!("{}k{}", i % 10, i / 10)
+    }
+    async fn get(&mut self, key: &str) -> String {
+        shardkv::Clerk::get(self, key).await
+    }
+    async fn put(&mut self, key: &str, value: &str) {
+        shardkv::Clerk::put(self, key, value).await
+    }
+    async fn append(&mut self, key: &str, value: &str) {
+        shardkv::Clerk::append(self, key, value).await
+    }
+}
+
 /// Runs the workload with clerks made by `clerk(i)` (client `i` on node `client_names[i]`)
 /// under the faults of `cluster`, and checks the history.
 pub async fn run<C: KvClerk + 'static>(
@@ -66,13 +91,13 @@ pub async fn run<C: KvClerk + 'static>(
 ) -> LabReport {
     let recorder: Recorder<KvInput, KvOutput> = Recorder::new();
     let deadline = Instant::now() + params.duration;
-    let keys = keys(params.clients);
+    let keys = keys(params.clients, C::MIN_KEYS);
     let results = with_chaos(net, params, live, cluster, |i| {
         let (net, live, recorder, mut ck) = (net.clone(), live.clone(), recorder.clone(), clerk(i));
         async move {
             let mut n = 0u64;
             while before(deadline) {
-                let key = format!("k{}", net.rng().random_range(0..keys));
+                let key = C::key(net.rng().random_range(0..keys));
                 let input = match net.rng().random_range(0..10) {
                     0..5 => KvInput::get(key),
                     5..7 => KvInput::put(key, format!("{i}.{n}")),

@@ -11,6 +11,8 @@ mod mapreduce;
 mod paxos;
 mod paxoskv;
 mod pbkv;
+mod shardkv;
+mod shardmaster;
 mod viewservice;
 
 use labrpc::Network;
@@ -51,6 +53,8 @@ pub async fn run(lab: Lab, net: &Network, params: &Params, live: &Live) -> LabRe
             Lab::Pbkv => pbkv::run(net, params, live).await,
             Lab::Paxos => paxos::run(net, params, live).await,
             Lab::Paxoskv => paxoskv::run(net, params, live).await,
+            Lab::Shardmaster => shardmaster::run(net, params, live).await,
+            Lab::Shardkv => shardkv::run(net, params, live).await,
         }
     };
     LIVE.scope(live.clone(), workload).await

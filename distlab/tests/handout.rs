@@ -31,7 +31,15 @@ fn the_handout_of_every_lab_is_clean_and_waits_for_student_code() {
         output.status.success(),
         "the handout check failed:\n{stdout}\n{stderr}"
     );
-    for lab in ["mapreduce", "viewservice", "pbkv", "paxos", "paxoskv"] {
+    for lab in [
+        "mapreduce",
+        "viewservice",
+        "pbkv",
+        "paxos",
+        "paxoskv",
+        "shardmaster",
+        "shardkv",
+    ] {
         assert!(
             stdout.contains(&format!("  {lab} (lab ")),
             "{lab} was not checked:\n{stdout}"

@@ -158,6 +158,12 @@ pub struct Faults {
     pub server_request_drop: Probability,
     /// See [`UNRELIABLE_SERVER_REPLY_DROP`].
     pub server_reply_drop: Probability,
+    /// The virtual time a server spends on each request it receives, one request at a time
+    /// (a node with a single CPU): a request that arrives while its server is busy waits
+    /// its turn, in order of arrival, and only then runs its handler. Zero (the default):
+    /// handlers take no virtual time and run at once, however many arrive. A model of load,
+    /// for benchmarks whose point is where the work goes (sharding spreads it over groups).
+    pub service_time: Duration,
 }
 
 impl Default for Faults {
@@ -178,6 +184,7 @@ impl Default for Faults {
             jitter: JITTER_MAX_DELAY,
             server_request_drop: UNRELIABLE_SERVER_REQUEST_DROP,
             server_reply_drop: UNRELIABLE_SERVER_REPLY_DROP,
+            service_time: Duration::ZERO,
         }
     }
 }

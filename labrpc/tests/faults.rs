@@ -87,6 +87,44 @@ fn exact_reliable_network_neither_loses_nor_delays() {
     });
 }
 
+/// With a service time, a server handles one request at a time: five requests that arrive
+/// together are answered one service time apart, in order; another server's queue is its own.
+#[test]
+fn a_server_with_a_service_time_serves_one_request_at_a_time() {
+    sim::run(|net: Network| async move {
+        start(&net, "client", "server");
+        start(&net, "client", "other");
+        let service = Duration::from_millis(10);
+        net.set_faults(Faults {
+            service_time: service,
+            ..Faults::exact()
+        });
+        let runs = (0..10).map(|c| {
+            let to = if c % 2 == 0 { "server" } else { "other" };
+            let client = JunkClient::from(net.client(&format!("client{c}"), to));
+            async move {
+                let started = Instant::now();
+                let ok = client.handler2(ctx(), c).await.is_ok();
+                (started.elapsed(), ok)
+            }
+        });
+        let mut results = futures::future::join_all(runs).await;
+        assert!(results.iter().all(|&(_, ok)| ok));
+        results.sort();
+        let times: Vec<Duration> = results.iter().map(|&(d, _)| d).collect();
+        let expected: Vec<Duration> = (1..=5).flat_map(|k| [service * k, service * k]).collect();
+        assert_eq!(
+            times, expected,
+            "each server's queue: one request per 10 ms"
+        );
+        // Idle again: the next request waits only for its own service.
+        let started = Instant::now();
+        let client = JunkClient::from(net.client("late", "server"));
+        assert!(client.handler2(ctx(), 1).await.is_ok());
+        assert_eq!(started.elapsed(), service);
+    });
+}
+
 /// The default reliable network loses nothing, but each request and each reply waits a
 /// jitter uniform in whole milliseconds below `JITTER_MAX_DELAY` (3 ms): a call takes 0-4 ms,
 /// 2 ms on average, every value in between occurs, and concurrent calls finish in another

@@ -169,6 +169,7 @@ impl Network {
         let mut inner = self.inner.lock();
         let owner = inner.ends[end].owner;
         let linked = inner.request_link(owner, to);
+        let (service, now) = (inner.faults.service_time, inner.epoch.elapsed());
         let server = match &mut inner.nodes[to].server {
             Some(server) if linked && server.incarnation == incarnation => server,
             _ => {
@@ -177,6 +178,13 @@ impl Network {
             }
         };
         server.rpcs += 1;
+        // The request waits for the server's CPU, then holds it for the service time.
+        let wait = if service.is_zero() {
+            Duration::ZERO
+        } else {
+            server.busy_until = server.busy_until.max(now) + service;
+            server.busy_until - now
+        };
         let handler = server.handler.clone();
         inner.event_about(
             EventKind::Deliver,
@@ -190,6 +198,9 @@ impl Network {
         );
         let (tx, rx) = oneshot::channel();
         let task = self.catching_panics(to, async move {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             let _ = tx.send(handler(request).await);
         });
         if let Some(server) = &mut inner.nodes[to].server {

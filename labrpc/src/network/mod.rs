@@ -119,6 +119,9 @@ struct Server {
     handler: Handler,
     incarnation: u64,
     rpcs: u64,
+    /// When its CPU is free again (virtual time since the epoch), with
+    /// [`Faults::service_time`]: each delivered request reserves it in turn.
+    busy_until: Duration,
     /// Running handlers; they die with the incarnation (deleted, replaced or killed).
     handlers: JoinSet<()>,
 }
@@ -221,6 +224,7 @@ impl Network {
             handler,
             incarnation,
             rpcs: 0,
+            busy_until: Duration::ZERO,
             handlers: JoinSet::new(),
         });
         inner.event(EventKind::ServerStarted, 0, id, None, "", 0, Duration::ZERO);

@@ -38,7 +38,7 @@ pub(crate) struct Memo<S> {
     states: Vec<S>,
 }
 
-impl<S: Eq + Hash + Clone> Memo<S> {
+impl<S: Eq + Hash> Memo<S> {
     /// An empty memo for sets of `width` words.
     pub(crate) fn new(width: usize) -> Self {
         Memo {
@@ -60,9 +60,14 @@ impl<S: Eq + Hash + Clone> Memo<S> {
         *self = Memo::new(self.width);
     }
 
-    /// Records the configuration (`set_hash` is the set's Zobrist hash); false if it was
-    /// already there.
-    pub(crate) fn insert(&mut self, words: &[u64], set_hash: u64, state: &S) -> bool {
+    /// The state of entry `entry` (as returned by [`Memo::insert`]).
+    pub(crate) fn state(&self, entry: usize) -> &S {
+        &self.states[entry]
+    }
+
+    /// Records the configuration (`set_hash` is the set's Zobrist hash) and returns its
+    /// entry; `None` if it was already there.
+    pub(crate) fn insert(&mut self, words: &[u64], set_hash: u64, state: S) -> Option<usize> {
         debug_assert_eq!(words.len(), self.width);
         if (self.len() + 1) * MAX_LOAD_DEN > self.slots.len() * MAX_LOAD_NUM {
             self.grow();
@@ -82,19 +87,20 @@ impl<S: Eq + Hash + Clone> Memo<S> {
             if found >> 32 == fragment {
                 let entry = (found & u64::from(u32::MAX)) as usize - 1;
                 if self.words[entry * self.width..(entry + 1) * self.width] == *words
-                    && self.states[entry] == *state
+                    && self.states[entry] == state
                 {
-                    return false;
+                    return None;
                 }
             }
             slot = (slot + 1) & mask;
         }
-        let entry = u32::try_from(self.len() + 1)
+        let entry = self.len();
+        let tag = u32::try_from(entry + 1)
             .expect("the memo holds fewer than 2^32 configurations (cap it with Limits::memo)");
-        self.slots[slot] = fragment << 32 | u64::from(entry);
+        self.slots[slot] = fragment << 32 | u64::from(tag);
         self.words.extend_from_slice(words);
-        self.states.push(state.clone());
-        true
+        self.states.push(state);
+        Some(entry)
     }
 
     /// The first slot to probe for a fragment: its top `bits` bits.
@@ -171,19 +177,25 @@ mod tests {
             for i in 0..1000u64 {
                 let words = [i, i / 7];
                 // Hashes that collide on purpose: only the words and state tell entries apart.
-                let fresh = memo.insert(&words, i % 3, &(i % 5));
-                assert_eq!(fresh, round == 0, "entry {i} in round {round}");
+                let entry = memo.insert(&words, i % 3, i % 5);
+                let want = (round == 0).then_some(i as usize);
+                assert_eq!(entry, want, "entry {i} in round {round}");
             }
         }
         assert_eq!(memo.len(), 1000);
-        assert!(
-            memo.insert(&[1, 0], 1, &2),
+        assert_eq!(memo.state(7), &2);
+        let other_state = memo.insert(&[1, 0], 1, 2);
+        assert_eq!(
+            other_state,
+            Some(1000),
             "another state is another configuration"
         );
-        assert!(
-            memo.insert(&[1, 1], 1, &1),
+        let other_set = memo.insert(&[1, 1], 1, 1);
+        assert_eq!(
+            other_set,
+            Some(1001),
             "another set is another configuration"
         );
-        assert!(!memo.insert(&[1, 1], 1, &1));
+        assert_eq!(memo.insert(&[1, 1], 1, 1), None);
     }
 }

@@ -221,10 +221,14 @@ pub(crate) struct Search<'a, M: Model> {
     ops: &'a [usize],
     events: Events,
     linearized: OpSet,
+    /// Also holds every state the search is in: each is the state of a configuration
+    /// recorded there, so a step moves its new state in once and never clones it.
     cache: Memo<M::State>,
-    /// The choices made so far: the call node linearized and the state before it.
-    chosen: Vec<(usize, M::State)>,
-    state: M::State,
+    /// The choices made so far: the call node linearized and the memo entry holding the
+    /// state after it.
+    chosen: Vec<(usize, usize)>,
+    /// The state before any choice.
+    init: M::State,
     /// The next event to look at.
     node: usize,
     /// The deepest dead end seen: the prefix linearized there and the operation returning.
@@ -251,7 +255,7 @@ impl<'a, M: Model> Search<'a, M> {
             linearized: OpSet::new(ops.len()),
             cache: Memo::new(ops.len().div_ceil(64)),
             chosen: Vec::new(),
-            state: model.init(),
+            init: model.init(),
             node,
             longest: Vec::new(),
             breaking_op: None,
@@ -316,14 +320,17 @@ impl<'a, M: Model> Search<'a, M> {
         if self.events.is_call(node) {
             let local = self.events.op[node];
             let op = &self.history[self.ops[local]];
-            if let Some(next_state) = self.model.step(&self.state, &op.input, op.output()) {
+            let state = match self.chosen.last() {
+                Some(&(_, entry)) => self.cache.state(entry),
+                None => &self.init,
+            };
+            if let Some(next_state) = self.model.step(state, &op.input, op.output()) {
                 self.linearized.toggle(local);
-                if self
-                    .cache
-                    .insert(&self.linearized.words, self.linearized.hash, &next_state)
+                if let Some(entry) =
+                    self.cache
+                        .insert(&self.linearized.words, self.linearized.hash, next_state)
                 {
-                    let before = std::mem::replace(&mut self.state, next_state);
-                    self.chosen.push((node, before));
+                    self.chosen.push((node, entry));
                     self.events.lift(node);
                     self.node = self.events.next[HEAD];
                     return None;
@@ -339,10 +346,9 @@ impl<'a, M: Model> Search<'a, M> {
                 self.longest = self.chosen_ops();
                 self.breaking_op = (node != NIL).then(|| self.ops[self.events.op[node]]);
             }
-            let Some((call, previous)) = self.chosen.pop() else {
+            let Some((call, _)) = self.chosen.pop() else {
                 return Some(Verdict::Violation);
             };
-            self.state = previous;
             self.linearized.toggle(self.events.op[call]);
             self.events.unlift(call);
             self.node = self.events.next[call];

@@ -80,7 +80,13 @@ impl Model for KvMap {
             (KvOp::Get, None) => Some(state.clone()),
             (KvOp::Get, Some(KvOutput::Value(seen))) => (seen == state).then(|| state.clone()),
             (KvOp::Put(value), None | Some(KvOutput::Done)) => Some(value.clone()),
-            (KvOp::Append(value), None | Some(KvOutput::Done)) => Some(format!("{state}{value}")),
+            (KvOp::Append(value), None | Some(KvOutput::Done)) => {
+                // One allocation of the final size (`format!` grows its buffer as it goes).
+                let mut next = String::with_capacity(state.len() + value.len());
+                next.push_str(state);
+                next.push_str(value);
+                Some(next)
+            }
             // A reply of the wrong kind fits no state.
             (KvOp::Get, Some(KvOutput::Done))
             | (KvOp::Put(_) | KvOp::Append(_), Some(KvOutput::Value(_))) => None,

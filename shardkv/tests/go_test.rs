@@ -170,7 +170,7 @@ fn limp() {
 }
 
 #[test]
-fn r#move() {
+fn move_() {
     sim::run(|net: Network| async move {
         // "Shards really move".
         let mut tc = Cluster::new(&net, "move", false);

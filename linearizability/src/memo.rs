@@ -38,6 +38,10 @@ pub(crate) struct Memo<S> {
     states: Vec<S>,
 }
 
+/// The most entries a memo holds: an entry's slot keeps its index in 32 bits. The search
+/// stops (unknown) before it gets there.
+pub(crate) const CAPACITY: usize = u32::MAX as usize - 1;
+
 impl<S: Eq + Hash> Memo<S> {
     /// An empty memo for sets of `width` words.
     pub(crate) fn new(width: usize) -> Self {
@@ -96,7 +100,7 @@ impl<S: Eq + Hash> Memo<S> {
         }
         let entry = self.len();
         let tag = u32::try_from(entry + 1)
-            .expect("the memo holds fewer than 2^32 configurations (cap it with Limits::memo)");
+            .expect("the search stops before the memo is full (memo::CAPACITY)");
         self.slots[slot] = fragment << 32 | u64::from(tag);
         self.words.extend_from_slice(words);
         self.states.push(state);

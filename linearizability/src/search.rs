@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use crate::checker::Verdict;
 use crate::history::{Operation, Time};
-use crate::memo::Memo;
+use crate::memo::{self, Memo};
 use crate::model::Model;
 
 /// The search limits shared by all parts of one check.
@@ -291,6 +291,11 @@ impl<'a, M: Model> Search<'a, M> {
             }
             if left == 0 {
                 return true;
+            }
+            // Each step adds at most one entry: stop before the memo's index would overflow,
+            // as at the cap of `Limits::memo` (unknown, not a panic).
+            if self.cache.len() + STEPS_PER_BUDGET_CHECK as usize > memo::CAPACITY {
+                return false;
             }
             let Some(granted) = budget.take(left.min(STEPS_PER_BUDGET_CHECK)) else {
                 return false;

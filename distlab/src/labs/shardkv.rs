@@ -89,11 +89,7 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
             (0..names.len()).map(|j| ShardKv::start(net, *gid, &masters, names, j))
         })
         .collect();
-    let mut admin = shardmaster::Clerk::new(net, ADMIN, &masters);
-    for (gid, servers) in &groups {
-        // A nonzero gid is always a real group.
-        let _ = admin.join(*gid, servers).await;
-    }
+    let admin = shardmaster::Clerk::new(net, ADMIN, &masters);
     let clients = names("client", params.clients);
     let servers: Vec<String> = groups.iter().flat_map(|(_, s)| s.clone()).collect();
     let mut sets: Vec<Vec<String>> = groups.iter().map(|(_, s)| s.clone()).collect();
@@ -120,8 +116,8 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
     report
 }
 
-/// The administrator: until `deadline`, moves a shard to a random group, or makes a group
-/// leave (one at a time) and join again, pausing [`RECONFIGURE_EVERY`] between them. Each
+/// The administrator: joins every group, then until `deadline` moves a shard to a random
+/// group, or makes a group leave (one at a time) and join again, pausing [`RECONFIGURE_EVERY`] between them. Each
 /// change is a band on the picture, from its call to its answer.
 async fn reconfigure(
     net: Network,
@@ -130,6 +126,14 @@ async fn reconfigure(
     groups: Vec<(Gid, Vec<String>)>,
     deadline: Instant,
 ) {
+    // The groups join first, while the clients already wait for a group to serve them (a
+    // network that loses everything then blocks the clients, who are reported as such).
+    for (gid, servers) in &groups {
+        let start = net.now();
+        let made = admin.join(*gid, servers).await;
+        let num = made.map_or_else(|e| e.to_string(), |c| c.num.to_string());
+        live.fault_span(start, net.now(), format!("join {gid} (config {num})"));
+    }
     let mut away: Option<usize> = None;
     while before(deadline) {
         let start = net.now();

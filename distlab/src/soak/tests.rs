@@ -154,8 +154,10 @@ fn clients_that_never_finish_are_detected_with_their_pending_operations() {
         ..params(3)
     };
     for (lab, operation) in [
-        (Lab::Paxoskv, ["get(", "put(", "append("]),
-        (Lab::Paxos, ["propose("; 3]),
+        (Lab::Paxoskv, vec!["get(", "put(", "append("]),
+        (Lab::Paxos, vec!["propose("]),
+        (Lab::Shardmaster, vec!["join(", "leave(", "move(", "query("]),
+        (Lab::Shardkv, vec!["get(", "put(", "append("]),
     ] {
         let outcome = scenario::run(lab, &lossy, false, false);
         assert_eq!(

@@ -72,6 +72,19 @@ pub trait Cluster {
     }
 }
 
+/// The restart of a lab whose servers keep their state in memory only, with nothing to
+/// restart from: never called, since [`Params::supported_by`](crate::scenario::Params::supported_by)
+/// refuses crashes for such a lab.
+///
+/// # Panics
+/// Always: reaching it is a bug of the scenario.
+pub fn no_restart(lab: &str, server: &str) -> ! {
+    panic!(
+        "{lab}: {server} cannot restart: its state is in memory only (--crash-every is \
+         refused for {lab})"
+    )
+}
+
 /// A duration around `mean`: uniform in [mean/2, 3 mean/2), in whole milliseconds. Saturates
 /// instead of overflowing: a mean beyond `u64::MAX` ms counts as `u64::MAX` ms.
 pub fn around(net: &Network, mean: Duration) -> Duration {

@@ -6,73 +6,28 @@
 //! `cargo bench -p shardkv`.
 #![allow(clippy::disallowed_methods)] // wall-clock timing of whole simulations, outside them
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{Cluster, REPLICAS};
 use labrpc::{Faults, Network, Node, sim};
-use shardkv::{Clerk, ClientOp, KvEnd, OpKind, ShardKv, ShardKvServiceClient, key2shard};
-use shardmaster::{Gid, NSHARDS, ShardMaster};
+use shardkv::{Clerk, ClientOp, KvEnd, OpKind, ShardKvServiceClient, key2shard};
+use shardmaster::NSHARDS;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 const CLERKS: usize = 64;
-const REPLICAS: usize = 3;
 /// The measured window of virtual time, after a warm-up.
 const WINDOW: Duration = Duration::from_secs(5);
+/// Time after a configuration before measuring: its installs.
+const SETTLED: Duration = Duration::from_millis(500);
 /// Moves timed per scenario.
 const MOVES: usize = 20;
 /// The virtual time each server spends per request in the loaded runs (labrpc's
 /// `Faults::service_time`): a replica then handles at most 1,000 requests per simulated
 /// second, so a group saturates and more groups have more to give.
 const SERVICE_TIME: Duration = Duration::from_millis(1);
-
-/// The shard masters and the groups, every group joined and every server at the latest
-/// configuration.
-struct Cluster {
-    masters: Vec<String>,
-    _sms: Vec<ShardMaster>,
-    admin: shardmaster::Clerk,
-    groups: Vec<(Gid, Vec<String>, Vec<ShardKv>)>,
-}
-
-impl Cluster {
-    async fn start(net: &Network, ngroups: usize) -> Cluster {
-        let masters: Vec<String> = (0..3).map(|i| format!("m{i}")).collect();
-        let sms = (0..3)
-            .map(|i| ShardMaster::start(net, &masters, i))
-            .collect();
-        let mut admin = shardmaster::Clerk::new(net, "admin", &masters);
-        let mut groups = Vec::new();
-        for g in 0..ngroups {
-            let gid = 100 + g as Gid;
-            let names: Vec<String> = (0..REPLICAS).map(|j| format!("g{gid}-{j}")).collect();
-            let servers = (0..REPLICAS)
-                .map(|j| ShardKv::start(net, gid, &masters, &names, j))
-                .collect();
-            admin.join(gid, &names).await.expect("a real group");
-            groups.push((gid, names, servers));
-        }
-        let latest = admin.query(-1).await.num;
-        let cluster = Cluster {
-            masters,
-            _sms: sms,
-            admin,
-            groups,
-        };
-        cluster.settle(latest).await;
-        cluster
-    }
-
-    /// Waits until every server has applied configuration `num`, then half a second more
-    /// (their installs).
-    async fn settle(&self, num: u64) {
-        while !(self.groups.iter())
-            .flat_map(|g| &g.2)
-            .all(|s| s.config_num() >= num)
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
 
 /// A key of shard `shard` for clerk `c` (`key2shard` is the first byte mod 10).
 fn key(shard: usize, c: usize) -> String {
@@ -112,7 +67,7 @@ fn throughput(ngroups: usize, nclerks: usize, service_time: Duration) -> Through
             service_time,
             ..Faults::default()
         });
-        let cluster = Cluster::start(&net, ngroups).await;
+        let cluster = Cluster::start(&net, ngroups, SETTLED).await;
         // Warm-up: every clerk learns the configuration and touches each of its keys.
         let mut warm = Vec::new();
         for c in 0..nclerks {
@@ -194,7 +149,7 @@ fn moves(load: usize) -> Moves {
     let out = result.clone();
     let start = Instant::now();
     let report = sim::simulate(2, false, move |net: Network| async move {
-        let mut cluster = Cluster::start(&net, 2).await;
+        let mut cluster = Cluster::start(&net, 2, SETTLED).await;
         let stop = Rc::new(Cell::new(false));
         let mut tasks = Vec::new();
         for c in 0..load {
@@ -251,7 +206,7 @@ fn moves(load: usize) -> Moves {
             let probe = probing.await.expect("the probe does not panic");
             served.push(probe.as_secs_f64() * 1e3);
             assert_eq!(key2shard(&probe_key), shard);
-            cluster.settle(config.num).await;
+            cluster.settle(config.num, SETTLED).await;
         }
         stop.set(true);
         for task in tasks {

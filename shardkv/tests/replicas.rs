@@ -8,65 +8,15 @@
 
 use labrpc::trace::EventKind;
 use labrpc::{Faults, Network, sim};
-use shardkv::{
-    Clerk, ClientOp, FetchArgs, KvEnd, OpKind, ShardKv, ShardKvServiceClient, key2shard,
-};
-use shardmaster::{Gid, NSHARDS, ShardMaster};
+use shardkv::{Clerk, ClientOp, FetchArgs, KvEnd, OpKind, ShardKvServiceClient, key2shard};
+use shardmaster::{Gid, NSHARDS};
 use std::time::Duration;
 
-const GIDS: [Gid; 2] = [100, 101];
+mod common;
+use common::Cluster;
 
-/// The shard masters and two groups of three, both joined, every replica at the last
-/// configuration with its shards installed.
-struct Cluster {
-    masters: Vec<String>,
-    _sms: Vec<ShardMaster>,
-    admin: shardmaster::Clerk,
-    groups: Vec<(Gid, Vec<String>, Vec<ShardKv>)>,
-}
-
-impl Cluster {
-    async fn start(net: &Network) -> Cluster {
-        let masters: Vec<String> = (0..3).map(|i| format!("m{i}")).collect();
-        let sms = (0..3)
-            .map(|i| ShardMaster::start(net, &masters, i))
-            .collect();
-        let mut admin = shardmaster::Clerk::new(net, "admin", &masters);
-        let mut groups = Vec::new();
-        for gid in GIDS {
-            let names: Vec<String> = (0..3).map(|j| format!("g{gid}s{j}")).collect();
-            let servers = (0..3)
-                .map(|j| ShardKv::start(net, gid, &masters, &names, j))
-                .collect();
-            admin.join(gid, &names).await.expect("a real group");
-            groups.push((gid, names, servers));
-        }
-        let cluster = Cluster {
-            masters,
-            _sms: sms,
-            admin,
-            groups,
-        };
-        cluster.settle(GIDS.len() as u64).await;
-        cluster
-    }
-
-    /// Waits until every replica has applied configuration `num`, then long enough for the
-    /// hand-offs (a few polls).
-    async fn settle(&self, num: u64) {
-        for _ in 0..200 {
-            let all = (self.groups.iter())
-                .flat_map(|g| &g.2)
-                .all(|s| s.config_num() == num);
-            if all {
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the replicas did not all reach configuration {num} in 10 s");
-    }
-}
+/// Long enough after a configuration for its hand-offs (a few polls).
+const HANDOFFS: Duration = Duration::from_secs(2);
 
 /// A client end of node `from` to server `to`, giving up on a call after a second.
 fn end(net: &Network, from: &str, to: &str) -> ShardKvServiceClient<KvEnd> {
@@ -103,7 +53,7 @@ fn sent(net: &Network, from: &str, method: &str) -> usize {
 fn a_clerk_asks_the_master_once_then_calls_the_serving_group_directly() {
     sim::run(|net: Network| async move {
         net.set_faults(Faults::exact());
-        let cluster = Cluster::start(&net).await;
+        let cluster = Cluster::start(&net, 2, HANDOFFS).await;
         net.record_trace();
         let mut ck = Clerk::new(&net, "ck", &cluster.masters);
         for key in keys() {
@@ -126,7 +76,7 @@ fn a_clerk_asks_the_master_once_then_calls_the_serving_group_directly() {
 #[test]
 fn replicas_report_their_group_configuration_and_one_dedup_entry_per_clerk() {
     sim::run(|net: Network| async move {
-        let cluster = Cluster::start(&net).await;
+        let cluster = Cluster::start(&net, 2, HANDOFFS).await;
         for c in 0..3 {
             let mut ck = Clerk::new(&net, &format!("ck{c}"), &cluster.masters);
             for key in keys() {
@@ -148,7 +98,7 @@ fn replicas_report_their_group_configuration_and_one_dedup_entry_per_clerk() {
 #[test]
 fn a_killed_replica_answers_nothing_and_its_group_goes_on() {
     sim::run(|net: Network| async move {
-        let cluster = Cluster::start(&net).await;
+        let cluster = Cluster::start(&net, 2, HANDOFFS).await;
         let (_, names, servers) = &cluster.groups[0];
         servers[0].kill();
         let probe = end(&net, "probe", &names[0]);
@@ -177,7 +127,7 @@ fn a_killed_replica_answers_nothing_and_its_group_goes_on() {
 #[test]
 fn a_resent_operation_is_not_applied_again_after_its_shard_moved() {
     sim::run(|net: Network| async move {
-        let mut cluster = Cluster::start(&net).await;
+        let mut cluster = Cluster::start(&net, 2, HANDOFFS).await;
         let config = cluster.admin.query(-1).await;
         let (a, b) = (&cluster.groups[0], &cluster.groups[1]);
         let key_of = |gid: Gid| {
@@ -193,9 +143,8 @@ fn a_resent_operation_is_not_applied_again_after_its_shard_moved() {
         assert_eq!(second.await.expect("A answers"), Ok(String::new()));
         let gid_b = b.0;
         let moved = cluster.admin.move_shard(key2shard(&on_a), gid_b).await;
-        cluster
-            .settle(moved.expect("a real shard and group").num)
-            .await;
+        let num = moved.expect("a real shard and group").num;
+        cluster.settle(num, HANDOFFS).await;
         let resent = to_b.execute(labrpc::context(), append(2, &on_a, "x"));
         assert_eq!(resent.await.expect("B answers"), Ok(String::new()));
         let mut ck = Clerk::new(&net, "ck", &cluster.masters);
@@ -212,7 +161,7 @@ fn a_resent_operation_is_not_applied_again_after_its_shard_moved() {
 #[test]
 fn a_fetch_of_shards_that_do_not_exist_is_answered_without_them() {
     sim::run(|net: Network| async move {
-        let cluster = Cluster::start(&net).await;
+        let cluster = Cluster::start(&net, 2, HANDOFFS).await;
         let (_, names, _) = &cluster.groups[0];
         let args = FetchArgs {
             config: 0,

@@ -51,13 +51,8 @@ impl Cluster for ShardCluster {
     fn crash(&self, i: usize) {
         self.replicas[i].kill();
     }
-    /// Never called: [`Params::supported_by`](crate::scenario::Params::supported_by) turns
-    /// crashes away for this lab.
     fn restart(&self, i: usize, _: DiskFate) {
-        panic!(
-            "replica {i} cannot restart: shardkv keeps its state in memory only \
-             (--crash-every is refused for shardkv)"
-        );
+        crate::chaos::no_restart("shardkv", &self.nodes.servers[i]);
     }
     /// Two sides; each group's majority (and the masters') on a random one, its minority on
     /// the other; each client and the administrator on a random side.

@@ -198,13 +198,8 @@ impl Cluster for MasterCluster {
     fn crash(&self, i: usize) {
         self.masters[i].kill();
     }
-    /// Never called: [`Params::supported_by`](crate::scenario::Params::supported_by) turns
-    /// crashes away for this lab.
     fn restart(&self, i: usize, _: DiskFate) {
-        panic!(
-            "shard master {i} cannot restart: it keeps its configurations in memory only \
-             (--crash-every is refused for shardmaster)"
-        );
+        crate::chaos::no_restart("shardmaster", &self.nodes.servers[i]);
     }
 }
 

@@ -112,8 +112,9 @@ pub async fn run(net: &Network, params: &Params, live: &Live) -> LabReport {
 }
 
 /// The administrator: joins every group, then until `deadline` moves a shard to a random
-/// group, or makes a group leave (one at a time) and join again, pausing [`RECONFIGURE_EVERY`] between them. Each
-/// change is a band on the picture, from its call to its answer.
+/// group, or makes a group leave (one at a time) and join again, pausing
+/// [`RECONFIGURE_EVERY`] between them. Each change is a band on the picture, from its call
+/// to its answer.
 async fn reconfigure(
     net: Network,
     live: Live,
